@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON_BIN ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+DB_URL ?= sqlite:///var/redgrid.db
+SPEED ?= 10
+
+.PHONY: run test seed simulate serve clean-db
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install -q -r requirements-test.txt
+	touch $@
+
+# Seed the demo city once (skipped when the database has data), then run the
+# simulator and the app together; Ctrl-C stops both.
+run: $(VENV)/.installed
+	$(PY) -m dashboard seed --db $(DB_URL) --scale demo --if-empty
+	@trap 'kill $$sim 2>/dev/null' EXIT; \
+	  $(PY) -m dashboard simulate --db $(DB_URL) --speed $(SPEED) & sim=$$!; \
+	  $(PY) -m dashboard run --db $(DB_URL)
+
+test: $(VENV)/.installed-test
+	$(PY) -m pytest --headless -q -p no:cacheprovider tests
+
+seed: $(VENV)/.installed
+	$(PY) -m dashboard seed --db $(DB_URL) --scale demo
+
+clean-db:
+	rm -f var/redgrid.db var/redgrid.db-wal var/redgrid.db-shm

@@ -1,0 +1,49 @@
+"""URL → page. The region to show lives in the URL (?region=CODE, /grid/CODE)."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qs
+
+from dash import Input, Output
+from sqlalchemy.exc import SQLAlchemyError
+
+from data_access import RegionError
+from layouts.shell import error_page
+
+from . import grid, overview
+
+MAX_QUERY = 512
+
+
+def region_from_search(search: str | None) -> str | None:
+    """The ?region= value (None when absent); anything odd is left for the scope check to refuse."""
+    if not search:
+        return None
+    values = parse_qs(search.lstrip("?")[:MAX_QUERY]).get("region")
+    return values[0] if values else None
+
+
+def render(pathname: str | None, search: str | None):
+    pathname = (pathname or "/")[:MAX_QUERY]
+    try:
+        if pathname == "/":
+            return overview.page(region_from_search(search))
+        if pathname.startswith("/grid/"):
+            return grid.page(pathname[len("/grid/"):])
+        return error_page(f"页面 {pathname} 不存在", 404)
+    except RegionError as exc:
+        return error_page(str(exc), exc.status)
+    except SQLAlchemyError:
+        return error_page("数据库暂时不可用，请稍后刷新。", 503)
+    except Exception:  # a bug must not blank the wall: log it, say so, keep the frame
+        logging.getLogger(__name__).exception("page render failed: %s %s", pathname, search)
+        return error_page("页面出错，已记录日志。", 500)
+
+
+def register(app) -> None:
+    app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))(render)
+    # The wall clock runs in the browser: no server round trip per second.
+    app.clientside_callback(
+        """function(n) { return new Date().toLocaleString('zh-CN',
+            {timeZone: 'Asia/Shanghai', hour12: false}); }""",
+        Output("clock", "children"), Input("clock-tick", "n_intervals"))

@@ -1,0 +1,63 @@
+"""Command line: python -m dashboard {run,seed,simulate,quality} …"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from data_access.timeutil import parse_instant
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dashboard", description="红格指挥舱")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="serve the dashboard (development server)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8050)
+    run.add_argument("--db", help="database URL (default: DATABASE_URL or var/redgrid.db)")
+
+    seed = sub.add_parser("seed", help="replace the database with a generated demo city")
+    seed.add_argument("--db")
+    seed.add_argument("--scale", choices=["tiny", "demo", "city"], default="demo")
+    seed.add_argument("--seed", type=int, default=1)
+    seed.add_argument("--end", help="ISO time the data ends at (default: now)")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+
+    sim = sub.add_parser("simulate", help="keep writing live data into a seeded database")
+    sim.add_argument("--db")
+    sim.add_argument("--speed", type=float, default=1.0, help="activity × real rates")
+    sim.add_argument("--tick", type=float, default=2.0, help="seconds between writes")
+
+    quality = sub.add_parser("quality", help="count bad rows in the shared tables")
+    quality.add_argument("--db")
+
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        from dashboard import create_app
+        app = create_app({"DATABASE_URL": args.db} if args.db else None)
+        app.run(host=args.host, port=args.port, debug=False)
+    elif args.command == "seed":
+        from data_access import engine as db
+        from dashboard.demo.seed import seed as run_seed
+        if args.if_empty and db.has_data(db.make_engine(args.db)):
+            print("database already has data; not seeding")
+            return 0
+        run_seed(args.db, args.scale, args.seed, parse_instant(args.end) if args.end else None)
+    elif args.command == "simulate":
+        from dashboard.demo.simulate import simulate
+        try:
+            simulate(args.db, speed=args.speed, tick=args.tick)
+        except KeyboardInterrupt:
+            pass
+    elif args.command == "quality":
+        from data_access import engine as db
+        from data_access import quality as q
+        from data_access.timeutil import now
+        with db.make_engine(args.db).connect() as conn:
+            print(json.dumps(q.bad_row_counts(conn, now()), ensure_ascii=False, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

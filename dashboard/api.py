@@ -1,0 +1,39 @@
+"""JSON routes: /healthz and /api/v1/…"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from data_access import RegionError, health, metrics
+from data_access.cache import remember
+
+from . import runtime
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    now = runtime.now()
+    body = {"status": "ok", "now": now.isoformat(), **health.check(runtime.engine(), now)}
+    if body["database"] != "ok":
+        body["status"] = "degraded"
+    return jsonify(body), 200 if body["database"] == "ok" else 503
+
+
+@bp.get("/api/v1/summary")
+def summary():
+    code = request.args.get("region") or runtime.setting("DEFAULT_REGION")
+    now = runtime.now()
+    try:
+        scope = runtime.scope()
+        with runtime.engine().connect() as conn:
+            data = remember("summary", scope.code, code, now, runtime.setting("REFRESH_SECONDS"),
+                            lambda: metrics.summary(conn, scope, code, now))
+    except RegionError as exc:
+        return jsonify({"error": str(exc)}), exc.status
+    except SQLAlchemyError:
+        return jsonify({"error": "数据库暂时不可用"}), 503
+    body = {k: data[k] for k in metrics.KEYS}
+    body.update({"region": code, "as_of": now.isoformat(), "barometer": data["barometer"]})
+    return jsonify(body)

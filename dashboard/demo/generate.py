@@ -1,0 +1,458 @@
+"""A living demo city: rows for the shared tables, as the grid app, 12345, 110 and
+mediation would write them.
+
+Everything is drawn from one seeded numpy Generator (plus a seeded
+random.Random for text), window by window, so the same seed gives the same
+data and a year of a city streams through in bounded memory. The simulator
+uses the same window functions for the minutes after the seed.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import texts
+from .regions import build_regions
+
+UTC = dt.timezone.utc
+SHANGHAI_OFFSET = dt.timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    counties: tuple[str, ...] | None  # None = the whole city
+    days: int
+
+
+SCALES = {
+    "tiny": Scale("tiny", ("450802",), 14),
+    "demo": Scale("demo", None, 90),
+    "city": Scale("city", None, 365),
+}
+
+# City-wide daily rates (issue #2): ~5,000 incidents, ~40,000 patrols, ~3,000 appeals.
+CITY_GRIDS = 6500.0
+INCIDENTS_PER_GRID_DAY = 5000 / CITY_GRIDS
+APPEALS_PER_GRID_DAY = 3000 / CITY_GRIDS
+PATROLS_PER_GRID_DAY = 40000 / CITY_GRIDS
+BAD_ROW_SHARE = 0.005
+
+# Local-hour rhythm (Asia/Shanghai) and weekday factor (Mon..Sun).
+HOURLY = np.array([0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.5, 1.0, 1.6, 1.9, 1.9, 1.6,
+                   1.1, 1.2, 1.6, 1.8, 1.7, 1.5, 1.2, 1.0, 0.9, 0.8, 0.6, 0.4])
+HOURLY = HOURLY / HOURLY.sum()
+PATROL_HOURLY = np.array([0, 0, 0, 0, 0, 0, 0.3, 1.2, 2.0, 2.0, 1.8, 1.0,
+                          0.5, 0.8, 1.6, 1.8, 1.6, 1.0, 0.5, 0.4, 0.3, 0.2, 0, 0], float)
+PATROL_HOURLY = PATROL_HOURLY / PATROL_HOURLY.sum()
+WEEKDAY = np.array([1.1, 1.0, 1.0, 1.0, 1.0, 0.8, 0.75])
+
+SOURCES = ("patrol", "hotline_12345", "police_110", "mediation", "wechat", "department")
+SOURCE_P = np.array([0.40, 0.25, 0.10, 0.05, 0.12, 0.08])
+CATEGORIES = texts.INCIDENT_CATEGORIES  # 矛盾纠纷 … 群体性事件, 其他
+_CAT_URBAN = {"矛盾纠纷": 16, "治安隐患": 12, "安全生产": 6, "消防安全": 7, "环境卫生": 15,
+              "道路交通": 12, "民生服务": 14, "城建市容": 15, "群体性事件": 0.03, "其他": 3}
+_CAT_RURAL = {"矛盾纠纷": 26, "治安隐患": 10, "安全生产": 8, "消防安全": 6, "环境卫生": 16,
+              "道路交通": 8, "民生服务": 16, "城建市容": 4, "群体性事件": 0.03, "其他": 6}
+CAT_P_URBAN = np.array([_CAT_URBAN[c] for c in CATEGORIES], float)
+CAT_P_URBAN /= CAT_P_URBAN.sum()
+CAT_P_RURAL = np.array([_CAT_RURAL[c] for c in CATEGORIES], float)
+CAT_P_RURAL /= CAT_P_RURAL.sum()
+DEPARTMENT = {"矛盾纠纷": "司法局", "治安隐患": "公安局", "安全生产": "应急管理局", "消防安全": "消防救援大队",
+              "环境卫生": "城市管理局", "道路交通": "交通运输局", "民生服务": "民政局",
+              "城建市容": "住房和城乡建设局", "群体性事件": "公安局", "其他": "乡镇综治中心"}
+SEVERITY_P = np.array([0.58, 0.30, 0.115, 0.005])
+SLA_HOURS = np.array([72, 48, 24, 12])  # by severity 1..4
+LEVELS = ("grid", "township", "county", "city")
+
+TOPICS = texts.TOPICS
+_TOPIC_URBAN = [10, 8, 2, 8, 12, 14, 10, 12, 10, 8, 6]
+_TOPIC_RURAL = [16, 9, 16, 10, 4, 4, 8, 14, 8, 6, 5]
+TOPIC_P_URBAN = np.array(_TOPIC_URBAN, float) / sum(_TOPIC_URBAN)
+TOPIC_P_RURAL = np.array(_TOPIC_RURAL, float) / sum(_TOPIC_RURAL)
+CHANNELS = ("hotline_12345", "wechat", "visit", "letter", "online")
+CHANNEL_P = np.array([0.45, 0.25, 0.10, 0.05, 0.15])
+
+KEY_CATEGORIES = ("刑满释放人员", "社区矫正对象", "严重精神障碍患者", "社区戒毒康复人员",
+                  "重点信访人员", "独居老人", "困境儿童")
+VISIT_INTERVAL = {3: 7, 2: 15, 1: 30}  # risk level -> days between visits
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韦覃莫蒙陆甘农邓廖")
+GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰志红文斌海燕建国春梅小龙")
+EMERGENCY_REASONS = ("防汛抗洪", "森林防火", "突发公共卫生事件处置", "重大活动安保", "山体滑坡隐患处置")
+
+TIME_COLUMNS = {
+    "incident": ("reported_at", "dispatched_at", "arrived_at", "closed_at", "sla_due_at"),
+    "patrol": ("started_at", "ended_at"),
+    "visit": ("visited_at",),
+    "appeal": ("received_at", "resolved_at"),
+    "grid_state": ("since",),
+}
+
+
+class City:
+    """The static part of the demo city (regions, workers, key persons), and the
+    per-window generators for the flows. Holds one RNG stream for the flows."""
+
+    def __init__(self, scale: Scale, seed: int = 1, regions=None, workers=None, key_persons=None,
+                 stream: int = 11):
+        """Build the city from the seed, or (simulator) from rows already in the database."""
+        self.scale = scale
+        self.seed = seed
+        self.regions = regions if regions is not None else build_regions(scale.counties)
+        grids = [r for r in self.regions if r["level"] == "grid"]
+        self.names = {r["code"]: r["name"] for r in self.regions}
+        self.grid_code = np.array([g["code"] for g in grids])
+        self.village = np.array([g["village_code"] for g in grids])
+        self.township = np.array([g["township_code"] for g in grids])
+        self.county = np.array([g["county_code"] for g in grids])
+        self.urban = np.array([bool(g["is_urban"]) for g in grids])
+        self.lon = np.array([g["lon"] for g in grids])
+        self.lat = np.array([g["lat"] for g in grids])
+        self.households = np.array([g["households"] for g in grids], float)
+        n = len(grids)
+        static = np.random.default_rng([seed, 7])
+        # Busier grids report more; towns more than villages.
+        self.weight = self.households * np.where(self.urban, 1.4, 1.0)
+        self.weight /= self.weight.sum()
+        # A few grids are patrolled badly: the blind spots.
+        self.diligence = np.where(static.random(n) < 0.03, 0.08, static.uniform(0.85, 1.15, n))
+        self.index = {str(c): i for i, c in enumerate(self.grid_code)}
+        self.workers = workers if workers is not None else self._workers(static)
+        self._index_workers()
+        self.key_persons = key_persons if key_persons is not None else self._key_persons(static)
+        self._index_key_persons(static)
+        self.rng = np.random.default_rng([seed, stream])
+        self.text_rng = random.Random(seed * 7919 + stream)
+        self.next_id = {"incident": 1, "patrol": 1, "appeal": 1, "visit": 1}
+        self.episodes = []  # (township, topic index, start, end, extra appeals per day)
+        self.rate_multiplier = 1.0  # the simulator's --speed
+
+    # --- static tables ----------------------------------------------------
+
+    def _name(self, rng) -> str:
+        given = "".join(rng.choice(GIVEN, size=int(rng.integers(1, 3))))
+        return str(rng.choice(SURNAMES)) + given
+
+    @staticmethod
+    def _phone(rng) -> str:
+        return "1" + str(rng.choice(["33", "35", "37", "38", "39", "50", "58", "77", "80", "86", "89"])) + \
+            "".join(map(str, rng.integers(0, 10, 8)))
+
+    def _workers(self, rng) -> list[dict]:
+        rows = []
+        for i, code in enumerate(self.grid_code):
+            roles = ["grid_leader", "full_time"] + (["full_time"] if self.urban[i] else []) + \
+                ["part_time"] * int(rng.integers(1, 3)) + ["liaison_cadre"] + \
+                (["first_grid_leader"] if rng.random() < 0.3 else [])
+            for role in roles:
+                rows.append({"id": len(rows) + 1, "grid_code": str(code), "name": self._name(rng),
+                             "role": role, "phone": self._phone(rng),
+                             "party_member": bool(rng.random() < 0.45), "active": bool(rng.random() > 0.02)})
+        return rows
+
+    def _index_workers(self):
+        self.grid_workers: dict[int, list[int]] = {}
+        for w in self.workers:
+            if str(w["grid_code"]) in self.index:
+                self.grid_workers.setdefault(self.index[str(w["grid_code"])], []).append(int(w["id"]))
+        pairs = sorted((g, wid) for g, ids in self.grid_workers.items() for wid in ids)
+        self.worker_grid_index = np.array([g for g, _ in pairs], int)
+        self.worker_ids = np.array([w for _, w in pairs], int)
+
+    def _id_number(self, rng, county: str) -> str:
+        birth = dt.date(1950, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365 * 55)))
+        body = f"{county}{birth:%Y%m%d}{int(rng.integers(0, 1000)):03d}"
+        weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+        check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
+        return body + check
+
+    def _key_persons(self, rng) -> list[dict]:
+        rows = []
+        counts = rng.poisson(2.4, len(self.grid_code))
+        for i, k in enumerate(counts):
+            for _ in range(int(k)):
+                risk = int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15]))
+                rows.append({
+                    "id": len(rows) + 1, "grid_code": str(self.grid_code[i]),
+                    "village_code": str(self.village[i]), "township_code": str(self.township[i]),
+                    "county_code": str(self.county[i]), "category": str(rng.choice(KEY_CATEGORIES)),
+                    "risk_level": risk, "visit_interval_days": VISIT_INTERVAL[risk],
+                    "name": self._name(rng), "id_number": self._id_number(rng, str(self.county[i])),
+                    "phone": self._phone(rng),
+                })
+        return rows
+
+    def _index_key_persons(self, rng):
+        """Visit rates: each person about once per interval, worse in badly patrolled grids."""
+        people = [p for p in self.key_persons if str(p["grid_code"]) in self.index]
+        grid_i = np.array([self.index[str(p["grid_code"])] for p in people], int)
+        interval = np.array([max(1, p["visit_interval_days"] or 30) for p in people], float)
+        # Visits are scheduled: ~1.7 per interval keeps most people on time, not all.
+        care = rng.uniform(1.2, 2.2, len(people))
+        self.kp_id = np.array([p["id"] for p in people], int)
+        self.kp_rate = care * np.minimum(self.diligence[grid_i], 1.0) / interval if len(people) else np.zeros(0)
+        self.kp_worker = np.array([self.grid_workers.get(g, [0])[0] for g in grid_i], int)
+
+    def static_rows(self, start: dt.datetime, end: dt.datetime) -> dict[str, list[dict]]:
+        rng = np.random.default_rng([self.seed, 13])
+        wechat, states = [], []
+        for i, code in enumerate(self.grid_code):
+            total = int(self.households[i])
+            wechat.append({"grid_code": str(code), "households_total": total,
+                           "households_joined": int(total * rng.uniform(0.55, 0.99))})
+            emergency = rng.random() < 0.004
+            since = end - dt.timedelta(hours=float(rng.uniform(2, 72) if emergency else rng.uniform(24, 2000)))
+            states.append({"grid_code": str(code), "mode": "emergency" if emergency else "normal",
+                           "since": since, "reason": str(rng.choice(EMERGENCY_REASONS)) if emergency else None,
+                           "commander_worker_id": int(self.grid_workers[i][0])})
+        return {"region": self.regions, "grid_worker": self.workers, "key_person": self.key_persons,
+                "wechat_group": wechat, "grid_state": states}
+
+    # --- flows, one time window at a time --------------------------------
+
+    def _segments(self, t0: dt.datetime, t1: dt.datetime, hourly: np.ndarray):
+        """(start, seconds, expected share of a day) for each local hour piece of [t0, t1)."""
+        t = t0
+        while t < t1:
+            local = t + SHANGHAI_OFFSET
+            hour_end = (local.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)) - SHANGHAI_OFFSET
+            seg_end = min(hour_end, t1)
+            secs = (seg_end - t).total_seconds()
+            share = hourly[local.hour] * WEEKDAY[local.weekday()] * secs / 3600.0
+            yield t, secs, share
+            t = seg_end
+
+    def _times(self, t0, t1, per_day, hourly):
+        out = []
+        for start, secs, share in self._segments(t0, t1, hourly):
+            n = self.rng.poisson(per_day * share * self.rate_multiplier)
+            if n:
+                out.append(np.datetime64(start.replace(tzinfo=None), "s") +
+                           np.sort(self.rng.uniform(0, secs, n)).astype("timedelta64[s]"))
+        return np.concatenate(out) if out else np.array([], "datetime64[s]")
+
+    def incidents(self, t0, t1, end):
+        """Incidents reported in [t0, t1), with the steps that have happened by `end`."""
+        rate = INCIDENTS_PER_GRID_DAY * len(self.grid_code)
+        times = self._times(t0, t1, rate, HOURLY)
+        n = len(times)
+        rng = self.rng
+        gi = rng.choice(len(self.grid_code), n, p=self.weight)
+        urban = self.urban[gi]
+        cat = np.where(urban, rng.choice(len(CATEGORIES), n, p=CAT_P_URBAN),
+                       rng.choice(len(CATEGORIES), n, p=CAT_P_RURAL))
+        sev = rng.choice(4, n, p=SEVERITY_P) + 1
+        sev[np.asarray(CATEGORIES)[cat] == "群体性事件"] = 4
+        # Most are settled inside the grid (一格解决); severe ones go up (全网联动).
+        lvl_p = np.array([[0.78, 0.17, 0.04, 0.01], [0.62, 0.28, 0.08, 0.02],
+                          [0.30, 0.40, 0.25, 0.05], [0.0, 0.2, 0.5, 0.3]])
+        level = (rng.random(n)[:, None] > np.cumsum(lvl_p[sev - 1], axis=1)).sum(axis=1).clip(0, 3)
+        src = rng.choice(len(SOURCES), n, p=SOURCE_P)
+        sla = times + (SLA_HOURS[sev - 1] * 3600).astype("timedelta64[s]")
+        escalated = level > 0
+        # 吹哨 (dispatch) and 报到 (arrival) only when it leaves the grid.
+        dispatch = times + rng.lognormal(np.log(40 * 60), 0.8, n).astype("timedelta64[s]")
+        arrive = dispatch + rng.lognormal(np.log(90 * 60), 0.7, n).astype("timedelta64[s]")
+        # Closure: most small matters within hours (日清零); escalated ones take longer;
+        # a few stall and run past their SLA.
+        base_h = np.array([2.5, 8.0, 16.0, 20.0])[level] * np.array([1.0, 1.2, 1.0, 0.6])[sev - 1]
+        close_h = rng.lognormal(np.log(base_h), 0.9, n)
+        stalled = rng.random(n) < 0.04
+        close_h = np.where(stalled, rng.lognormal(np.log(SLA_HOURS[sev - 1] * 1.0), 0.6, n), close_h)
+        close = times + (close_h * 3600).astype("timedelta64[s]")
+        end64 = np.datetime64(end.replace(tzinfo=None), "s")
+        nat = np.datetime64("NaT")
+        dispatch = np.where(escalated & (dispatch <= end64), dispatch, nat)
+        arrive = np.where(escalated & (arrive <= end64), arrive, nat)
+        close = np.where(close <= end64, close, nat)
+        status = np.where(~np.isnat(close), "closed",
+                          np.where(~np.isnat(arrive), "in_progress",
+                                   np.where(~np.isnat(dispatch), "dispatched", "reported")))
+        ids = self._ids("incident", n)
+        cats = np.asarray(CATEGORIES)[cat]
+        text = [texts.incident_text(self.text_rng, c, self._place(g)) for c, g in zip(cats, gi)]
+        cols = {
+            "id": ids, "source_ref": [f"{SOURCES[s][:3].upper()}{i:09d}" for s, i in zip(src, ids)],
+            "source": np.asarray(SOURCES)[src], "category": cats, "severity": sev,
+            "title": [t[0] for t in text], "description": [t[1] for t in text],
+            **self._location(gi, jitter=True),
+            "reported_at": times, "dispatched_at": dispatch, "arrived_at": arrive,
+            "closed_at": close, "sla_due_at": sla, "status": status,
+            "handling_level": np.asarray(LEVELS)[level],
+            "department": np.where(escalated, np.array([DEPARTMENT[c] for c in cats], dtype=object),
+                                   None),
+        }
+        return cols
+
+    def patrols(self, t0, t1, end):
+        rate = PATROLS_PER_GRID_DAY * len(self.grid_code)
+        times = self._times(t0, t1, rate, PATROL_HOURLY)
+        n = len(times)
+        rng = self.rng
+        w = self.diligence / self.diligence.sum()
+        gi = rng.choice(len(self.grid_code), n, p=w)
+        # A worker of that grid: pick one of the grid's workers uniformly.
+        starts = np.searchsorted(self.worker_grid_index, gi)
+        counts = np.searchsorted(self.worker_grid_index, gi, side="right") - starts
+        worker = self.worker_ids[starts + (rng.random(n) * counts).astype(int)] if n else gi
+        ended = times + rng.uniform(20 * 60, 150 * 60, n).astype("timedelta64[s]")
+        end64 = np.datetime64(end.replace(tzinfo=None), "s")
+        ended = np.where(ended <= end64, ended, np.datetime64("NaT"))
+        return {"id": self._ids("patrol", n), "worker_id": worker, **self._location(gi),
+                "started_at": times, "ended_at": ended,
+                "distance_m": rng.gamma(3.0, 800.0, n).astype(int),
+                "issues_found": rng.poisson(0.25, n)}
+
+    def appeals(self, t0, t1, end):
+        rate = APPEALS_PER_GRID_DAY * len(self.grid_code)
+        times = self._times(t0, t1, rate, HOURLY)
+        rng = self.rng
+        gi = rng.choice(len(self.grid_code), len(times), p=self.weight)
+        topic = np.where(self.urban[gi], rng.choice(len(TOPICS), len(times), p=TOPIC_P_URBAN),
+                         rng.choice(len(TOPICS), len(times), p=TOPIC_P_RURAL))
+        # Episodes: a township's topic flares up for a few days (what the barometer should catch).
+        extra_t, extra_g, extra_topic = [], [], []
+        for township, tp, e0, e1, per_day in self.episodes:
+            lo, hi = max(t0, e0), min(t1, e1)
+            if lo >= hi:
+                continue
+            et = self._times(lo, hi, per_day, HOURLY)
+            members = np.flatnonzero(self.township == township)
+            extra_t.append(et)
+            extra_g.append(rng.choice(members, len(et)))
+            extra_topic.append(np.full(len(et), tp))
+        if extra_t:
+            order = np.argsort(np.concatenate([times] + extra_t), kind="stable")
+            times = np.concatenate([times] + extra_t)[order]
+            gi = np.concatenate([gi] + extra_g)[order]
+            topic = np.concatenate([topic] + extra_topic)[order]
+        n = len(times)
+        mood = rng.random(n)
+        sentiment = np.where(mood < 0.58, -rng.uniform(0.25, 0.95, n),
+                             np.where(mood < 0.85, rng.uniform(-0.15, 0.15, n), rng.uniform(0.3, 0.95, n)))
+        sentiment = sentiment.round(2)
+        channel = rng.choice(len(CHANNELS), n, p=CHANNEL_P)
+        resolve_days = rng.lognormal(np.log(1.8), 0.9, n)
+        resolved = times + (resolve_days * 86400).astype("timedelta64[s]")
+        end64 = np.datetime64(end.replace(tzinfo=None), "s")
+        done = resolved <= end64
+        resolved = np.where(done, resolved, np.datetime64("NaT"))
+        sat = np.clip(np.round(5.2 - 0.35 * resolve_days + rng.normal(0, 0.6, n)), 1, 5)
+        satisfaction = np.where(done & (rng.random(n) < 0.7), sat, np.nan)
+        # Repeat callers: a small pool of citizens writes again and again.
+        repeat = rng.random(n) < 0.08
+        citizen = np.where(repeat, rng.integers(0, 400, n), rng.integers(1000, 10**9, n))
+        citizen_hash = [hashlib.sha256(f"{self.seed}:{c}".encode()).hexdigest()[:32] for c in citizen]
+        topics = np.asarray(TOPICS)[topic]
+        content = [texts.appeal_text(self.text_rng, t, float(s), self._place(g))
+                   for t, s, g in zip(topics, sentiment, gi)]
+        # Free-text channels often arrive without a trustworthy topic or sentiment.
+        unlabelled = np.isin(channel, [1, 2, 3]) & (rng.random(n) < 0.3)
+        return {"id": self._ids("appeal", n), "channel": np.asarray(CHANNELS)[channel],
+                **self._location(gi), "received_at": times, "content": content,
+                "topic": np.where(unlabelled, None, topics.astype(object)),
+                "sentiment": np.where(unlabelled, np.nan, sentiment),
+                "resolved_at": resolved, "satisfaction": satisfaction, "citizen_hash": citizen_hash}
+
+    def visits(self, t0, t1, end):
+        """Visits to key persons in [t0, t1): each person at roughly their interval."""
+        rng = self.rng
+        span = (t1 - t0).total_seconds()
+        k = rng.poisson(self.kp_rate * self.rate_multiplier * span / 86400.0)
+        who = np.repeat(np.arange(len(k)), k)
+        times = np.datetime64(t0.replace(tzinfo=None), "s") + rng.uniform(0, span, len(who)).astype(
+            "timedelta64[s]")
+        order = np.argsort(times, kind="stable")
+        who, times = who[order], times[order]
+        outcomes = rng.choice(["正常", "情绪稳定", "已帮扶", "需持续关注", "未见本人"], len(who),
+                              p=[0.55, 0.2, 0.1, 0.1, 0.05])
+        return {"id": self._ids("visit", len(who)), "key_person_id": self.kp_id[who],
+                "worker_id": self.kp_worker[who], "visited_at": times, "outcome": outcomes}
+
+    def plan_episodes(self, start: dt.datetime, end: dt.datetime):
+        """About two flare-ups a month somewhere in the city, one ongoing at the end."""
+        rng = np.random.default_rng([self.seed, 17])
+        townships = sorted(set(self.township.tolist()))
+        days = max(1, (end - start).days)
+        count = max(2, days // 15)
+        for k in range(count):
+            e0 = end - dt.timedelta(days=float(rng.uniform(0.5, 3.0))) if k == 0 else \
+                start + dt.timedelta(days=float(rng.uniform(0, days)))
+            e1 = e0 + dt.timedelta(days=float(rng.uniform(3, 7)))
+            per_day = float(rng.uniform(8, 20))
+            self.episodes.append((str(rng.choice(townships)), int(rng.integers(0, len(TOPICS) - 1)),
+                                  e0, e1, per_day))
+
+    # --- helpers ---------------------------------------------------------
+
+    def _ids(self, table, n):
+        first = self.next_id[table]
+        self.next_id[table] = first + n
+        return np.arange(first, first + n)
+
+    def _location(self, gi, jitter=False):
+        out = {"grid_code": self.grid_code[gi], "village_code": self.village[gi],
+               "township_code": self.township[gi], "county_code": self.county[gi]}
+        if jitter:
+            out["lon"] = (self.lon[gi] + self.rng.normal(0, 0.002, len(gi))).round(5)
+            out["lat"] = (self.lat[gi] + self.rng.normal(0, 0.002, len(gi))).round(5)
+        return out
+
+    def _place(self, gi: int) -> str:
+        return self.names[str(self.township[gi])] + self.names[str(self.village[gi])]
+
+    def corrupt(self, table: str, cols: dict, now: dt.datetime) -> dict:
+        """Spoil about 0.5% of a batch the ways real feeds do (docs/schema.md, bad rows)."""
+        n = len(cols["id"])
+        if n == 0:
+            return cols
+        rng = self.rng
+        bad = np.flatnonzero(rng.random(n) < BAD_ROW_SHARE)
+        if not len(bad):
+            return cols
+        cols = {k: (np.array(v, dtype=object) if isinstance(v, list) else v.copy()) for k, v in cols.items()}
+        for c in cols:
+            if cols[c].dtype.kind in "US":
+                cols[c] = cols[c].astype(object)
+        t_first = TIME_COLUMNS[table][0]
+        kinds = rng.integers(0, 5 if table == "incident" else 4, len(bad))
+        dup_rows = []
+        for row, kind in zip(bad, kinds):
+            if kind == 0:  # a grid code nobody knows
+                cols["grid_code"][row] = str(cols["village_code"][row]) + "9" + f"{int(rng.integers(0, 100)):02d}"
+            elif kind == 1:
+                cols[t_first][row] = np.datetime64("NaT")
+            elif kind == 2:  # a clock far ahead
+                cols[t_first][row] = np.datetime64(now.replace(tzinfo=None), "s") + np.timedelta64(
+                    int(rng.integers(30, 400)), "D")
+            elif kind == 3:  # closed (ended, resolved) before it began
+                last = TIME_COLUMNS[table][-2] if table == "incident" else TIME_COLUMNS[table][1]
+                cols[last][row] = cols[t_first][row] - np.timedelta64(int(rng.integers(600, 86400)), "s")
+            else:
+                dup_rows.append(row)
+        if dup_rows:
+            extra = {k: v[dup_rows] for k, v in cols.items()}
+            extra["id"] = self._ids(table, len(dup_rows))
+            cols = {k: np.concatenate([cols[k], extra[k]]) for k in cols}
+        return cols
+
+
+def batches(city: City, start: dt.datetime, end: dt.datetime, step=dt.timedelta(days=1)):
+    """(table, columns) for every flow, window by window from `start` to `end`."""
+    # Key persons were visited before the window too: their latest visit matters today.
+    yield "visit", city.visits(start - dt.timedelta(days=35), start, end)
+    t = start
+    while t < end:
+        t1 = min(t + step, end)
+        for table, make in (("incident", city.incidents), ("patrol", city.patrols),
+                            ("appeal", city.appeals), ("visit", city.visits)):
+            cols = make(t, t1, end)
+            if table != "visit":
+                cols = city.corrupt(table, cols, end)
+            yield table, cols
+        t = t1
+

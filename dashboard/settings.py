@@ -1,0 +1,42 @@
+"""Settings are data: each has a name, a default, an environment variable and help.
+
+`docs/settings.md` lists them; a test fails when one is missing there.
+Order of precedence: defaults, then the environment, then `create_app(overrides)`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+    @property
+    def env(self) -> str:
+        return self.name
+
+
+SETTINGS = (
+    Setting("DATABASE_URL", "sqlite:///var/redgrid.db",
+            "SQLAlchemy URL of the governance database (SQLite file or postgresql://…)."),
+    Setting("REFRESH_SECONDS", 5, "Seconds between live refresh ticks of every screen."),
+    Setting("CACHE_REDIS_URL", "", "Redis URL for the shared cache; empty = per-process SimpleCache."),
+    Setting("DEFAULT_REGION", "450800", "Region shown when the URL names none (the city)."),
+    Setting("SCOPE_REGION", "450800",
+            "Region subtree this instance may read until users and login arrive."),
+    Setting("STATEMENT_TIMEOUT_MS", 15000, "PostgreSQL statement timeout, so a slow query cannot hang a worker."),
+    Setting("DASHBOARD_NOW", "", "Pretend it is this ISO time (replay, reproducible tests); empty = real time."),
+)
+
+
+def load(overrides: dict | None = None) -> dict:
+    out = {}
+    for s in SETTINGS:
+        raw = os.environ.get(s.env, s.default)
+        out[s.name] = type(s.default)(raw) if raw != "" and not isinstance(s.default, str) else raw
+    out.update(overrides or {})
+    return out

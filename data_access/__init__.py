@@ -1,0 +1,8 @@
+"""The only package that speaks SQL. Every query takes the caller's scope.
+
+Modules: schema (the contract), engine, scope, regions, metrics, grid, quality,
+health, cache, privacy, load (writes of the seed/simulator), timeutil.
+"""
+from .scope import BadRegionCode, OutOfScope, Region, RegionError, RegionNotFound, Scope
+
+__all__ = ["BadRegionCode", "OutOfScope", "Region", "RegionError", "RegionNotFound", "Scope"]

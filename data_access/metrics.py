@@ -1,0 +1,210 @@
+"""The headline numbers of docs/metrics.md, for a region or for each of its children.
+
+Every function takes the caller's scope and a region code, resolves the region
+inside the scope, and counts the region's whole subtree as known at `now`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.engine import Connection
+
+from . import quality, regions
+from .schema import appeal, incident, key_person, patrol, visit
+from .scope import Region, Scope, child_column, in_region, resolve
+from .timeutil import day_start
+
+KEYS = ("incidents_today", "closed_today", "clearance_rate_today", "open_incidents",
+        "overdue_incidents", "patrol_coverage_today", "visit_on_time_rate",
+        "appeals_today", "negative_share_today", "satisfaction_30d",
+        "active_warnings", "barometer_index")
+
+
+def _count_by(conn, table, r: Region, where, columns, by_child: bool) -> dict:
+    """{key: {label: value}}; key is the region's code, or each child's code."""
+    joined, located = in_region(table, r)
+    key = child_column(table, r) if by_child else None
+    if by_child and key is None:
+        return {}
+    key_col = (key if key is not None else func.min(table.c.grid_code)).label("key")
+    stmt = select(key_col, *columns).select_from(joined).where(located, *where)
+    if key is not None:
+        stmt = stmt.group_by(key)
+    out = {}
+    for row in conn.execute(stmt):
+        m = dict(row._mapping)
+        k = m.pop("key")
+        out[k if by_child else r.code] = m
+    return out
+
+
+def incident_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
+    start = day_start(now)
+    ok = quality.incident_ok(now)
+    closed = quality.closed_at_now(now)
+    today = _count_by(conn, incident, r, [ok, incident.c.reported_at >= start], [
+        func.count().label("incidents_today"),
+        func.count().filter(closed).label("cleared_today"),
+    ], by_child)
+    opened = _count_by(conn, incident, r, [ok, quality.open_at_now(now)], [
+        func.count().label("open_incidents"),
+        func.count().filter(incident.c.sla_due_at < now).label("overdue_incidents"),
+    ], by_child)
+    closed_today = _count_by(conn, incident, r, [
+        ok, incident.c.closed_at >= start, incident.c.closed_at <= now,
+    ], [func.count().label("closed_today")], by_child)
+    return _merge(today, opened, closed_today)
+
+
+def patrol_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
+    start = day_start(now)
+    return _count_by(conn, patrol, r, [quality.patrol_ok(now), patrol.c.started_at >= start], [
+        func.count(func.distinct(patrol.c.grid_code)).label("grids_patrolled_today"),
+        func.count().label("patrols_today"),
+    ], by_child)
+
+
+def appeal_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
+    start = day_start(now)
+    ok = quality.appeal_ok(now)
+    today = _count_by(conn, appeal, r, [ok, appeal.c.received_at >= start], [
+        func.count().label("appeals_today"),
+        func.count().filter(appeal.c.sentiment.isnot(None)).label("rated_sentiment_today"),
+        func.count().filter(appeal.c.sentiment < 0).label("negative_today"),
+    ], by_child)
+    month = _count_by(conn, appeal, r, [
+        ok, appeal.c.received_at >= now - dt.timedelta(days=30)], [
+        func.avg(appeal.c.satisfaction).label("satisfaction_30d"),
+    ], by_child)
+    week = _count_by(conn, appeal, r, [ok, appeal.c.received_at >= now - dt.timedelta(days=35)], [
+        func.count().filter(appeal.c.received_at >= now - dt.timedelta(days=7)).label("appeals_7d"),
+        func.count().filter(appeal.c.received_at < now - dt.timedelta(days=7)).label("appeals_prev_28d"),
+        func.count().filter(and_(appeal.c.received_at >= now - dt.timedelta(days=7),
+                                 appeal.c.sentiment.isnot(None))).label("rated_7d"),
+        func.count().filter(and_(appeal.c.received_at >= now - dt.timedelta(days=7),
+                                 appeal.c.sentiment < 0)).label("negative_7d"),
+        func.count().filter(and_(appeal.c.received_at < now - dt.timedelta(days=7),
+                                 appeal.c.sentiment.isnot(None))).label("rated_prev_28d"),
+        func.count().filter(and_(appeal.c.received_at < now - dt.timedelta(days=7),
+                                 appeal.c.sentiment < 0)).label("negative_prev_28d"),
+    ], by_child)
+    return _merge(today, month, week)
+
+
+def visit_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
+    """Key persons, and those whose latest visit is within their interval."""
+    joined, located = in_region(key_person, r)
+    last = (select(visit.c.key_person_id, func.max(visit.c.visited_at).label("last"))
+            .where(visit.c.visited_at <= now).group_by(visit.c.key_person_id).subquery())
+    key = child_column(key_person, r) if by_child else None
+    if by_child and key is None:
+        return {}
+    stmt = (select(key_person.c.id, key_person.c.visit_interval_days, last.c.last,
+                   *( [key.label("key")] if key is not None else []))
+            .select_from(joined.outerjoin(last, last.c.key_person_id == key_person.c.id))
+            .where(located))
+    out: dict = {}
+    for row in conn.execute(stmt):
+        k = row.key if key is not None else r.code
+        slot = out.setdefault(k, {"key_persons": 0, "visited_on_time": 0})
+        slot["key_persons"] += 1
+        interval = dt.timedelta(days=row.visit_interval_days or 0)
+        if row.last is not None and row.last >= now - interval:
+            slot["visited_on_time"] += 1
+    return out
+
+
+def _merge(*parts: dict) -> dict:
+    out: dict = {}
+    for part in parts:
+        for k, v in part.items():
+            out.setdefault(k, {}).update(v)
+    return out
+
+
+def _ratio(num, den):
+    return None if not den else round(num / den, 4)
+
+
+def barometer(appeals_7d, prev_28d, negative_7d, rated_7d, negative_28d, rated_28d,
+              satisfaction) -> dict:
+    """Index 0-100 and its parts (docs/metrics.md). Volume and mood are read against the
+    region's own previous 28 days (80 = as usual); satisfaction is absolute."""
+    baseline = (prev_28d or 0) / 28.0
+    ratio = (appeals_7d or 0) / 7.0 / baseline if baseline else 1.0
+    volume = _clamp(80.0 - 100.0 * (ratio - 1.0))
+    share_7d = negative_7d / rated_7d if rated_7d else None
+    share_28d = negative_28d / rated_28d if rated_28d else None
+    shift = share_7d - share_28d if share_7d is not None and share_28d is not None else 0.0
+    mood = _clamp(80.0 - 300.0 * shift)
+    sat = _clamp((satisfaction - 1.0) / 4.0 * 100.0) if satisfaction is not None else 80.0
+    index = 0.35 * volume + 0.35 * mood + 0.30 * sat
+    return {"barometer_index": round(index, 1), "volume_score": round(volume, 1),
+            "mood_score": round(mood, 1), "satisfaction_score": round(sat, 1),
+            "volume_ratio": round(ratio, 3),
+            "negative_share_7d": None if share_7d is None else round(share_7d, 4),
+            "negative_share_28d": None if share_28d is None else round(share_28d, 4)}
+
+
+def _clamp(x: float) -> float:
+    return max(0.0, min(100.0, x))
+
+
+def weather(index: float | None) -> str:
+    if index is None:
+        return "—"
+    for floor, label in ((80, "晴"), (65, "多云"), (50, "阴"), (35, "雨")):
+        if index >= floor:
+            return label
+    return "暴雨"
+
+
+def _finish(raw: dict, grids_total: int) -> dict:
+    g = lambda k: raw.get(k) or 0  # noqa: E731 - a missing group means zero rows
+    sat = raw.get("satisfaction_30d")
+    sat = None if sat is None else round(float(sat), 2)
+    baro = barometer(g("appeals_7d"), g("appeals_prev_28d"), g("negative_7d"), g("rated_7d"),
+                     g("negative_prev_28d"), g("rated_prev_28d"), sat)
+    return {
+        "incidents_today": g("incidents_today"),
+        "closed_today": g("closed_today"),
+        "clearance_rate_today": _ratio(g("cleared_today"), g("incidents_today")),
+        "open_incidents": g("open_incidents"),
+        "overdue_incidents": g("overdue_incidents"),
+        "patrol_coverage_today": _ratio(g("grids_patrolled_today"), grids_total),
+        "grids_patrolled_today": g("grids_patrolled_today"),
+        "grids_total": grids_total,
+        "visit_on_time_rate": _ratio(g("visited_on_time"), g("key_persons")),
+        "key_persons": g("key_persons"),
+        "appeals_today": g("appeals_today"),
+        "negative_share_today": _ratio(g("negative_today"), g("rated_sentiment_today")),
+        "satisfaction_30d": sat,
+        "active_warnings": 0,
+        "barometer_index": baro["barometer_index"],
+        "barometer": baro,
+    }
+
+
+def _collect(conn, r: Region, now, by_child: bool) -> dict:
+    return _merge(incident_counts(conn, r, now, by_child), patrol_counts(conn, r, now, by_child),
+                  appeal_counts(conn, r, now, by_child), visit_counts(conn, r, now, by_child))
+
+
+def summary(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
+    """All KPIs of docs/metrics.md for one region."""
+    r = resolve(conn, scope, code)
+    raw = _collect(conn, r, now, by_child=False).get(r.code, {})
+    return _finish(raw, regions.grid_count(conn, scope, r.code))
+
+
+def by_child(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
+    """KPIs per child region, in code order, children without rows included as zeros."""
+    r = resolve(conn, scope, code)
+    raw = _collect(conn, r, now, by_child=True)
+    grids = regions.grid_count(conn, scope, r.code, by_child=True)
+    out = []
+    for child in regions.children(conn, scope, r.code):
+        row = _finish(raw.get(child.code, {}), grids.get(child.code, 1 if child.level == "grid" else 0))
+        out.append({"code": child.code, "name": child.name, "level": child.level, **row})
+    return out

@@ -1,0 +1,95 @@
+"""Bad rows in the shared tables: one definition used to exclude them and to count them.
+
+Every shared database has them: unknown grid codes, missing or future times,
+closings before reportings, the same source record twice. Figures drop them;
+admins see how many there are of each kind.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy.engine import Connection
+
+from .schema import appeal, incident, patrol, region
+
+_dup = incident.alias("dup")
+
+
+def _before(later, earlier):
+    # NULL-safe "later < earlier": false when either is missing.
+    return and_(later.isnot(None), earlier.isnot(None), later < earlier)
+
+
+def _unknown_grid(table):
+    g = region.alias("g")
+    return not_(exists().where(
+        g.c.code == table.c.grid_code, g.c.level == "grid",
+        g.c.village_code == table.c.village_code,
+        g.c.township_code == table.c.township_code,
+        g.c.county_code == table.c.county_code))
+
+
+# table -> (time column, {kind: predicate(now) selecting the bad rows})
+RULES = {
+    "incident": (incident.c.reported_at, {
+        "unknown_grid": lambda now: _unknown_grid(incident),
+        "missing_time": lambda now: incident.c.reported_at.is_(None),
+        "future_time": lambda now: incident.c.reported_at > now,
+        "closed_before_reported": lambda now: _before(incident.c.closed_at, incident.c.reported_at),
+        "duplicate": lambda now: exists().where(
+            _dup.c.source == incident.c.source, _dup.c.source_ref == incident.c.source_ref,
+            _dup.c.id < incident.c.id),
+    }),
+    "patrol": (patrol.c.started_at, {
+        "unknown_grid": lambda now: _unknown_grid(patrol),
+        "missing_time": lambda now: patrol.c.started_at.is_(None),
+        "future_time": lambda now: patrol.c.started_at > now,
+        "ended_before_started": lambda now: _before(patrol.c.ended_at, patrol.c.started_at),
+    }),
+    "appeal": (appeal.c.received_at, {
+        "unknown_grid": lambda now: _unknown_grid(appeal),
+        "missing_time": lambda now: appeal.c.received_at.is_(None),
+        "future_time": lambda now: appeal.c.received_at > now,
+        "resolved_before_received": lambda now: _before(appeal.c.resolved_at, appeal.c.received_at),
+    }),
+}
+
+
+def incident_ok(now: dt.datetime):
+    """Incidents that exist at `now` and are not bad rows (grid checks come from the scope join)."""
+    return and_(
+        incident.c.reported_at <= now,
+        not_(_before(incident.c.closed_at, incident.c.reported_at)),
+        not_(RULES["incident"][1]["duplicate"](now)),
+    )
+
+
+def patrol_ok(now: dt.datetime):
+    return and_(patrol.c.started_at <= now,
+                not_(_before(patrol.c.ended_at, patrol.c.started_at)))
+
+
+def appeal_ok(now: dt.datetime):
+    return and_(appeal.c.received_at <= now,
+                not_(_before(appeal.c.resolved_at, appeal.c.received_at)))
+
+
+def bad_row_counts(conn: Connection, now: dt.datetime) -> dict[str, dict[str, int]]:
+    """{table: {kind: rows}} over the whole database (an admin's view)."""
+    tables = {"incident": incident, "patrol": patrol, "appeal": appeal}
+    out: dict[str, dict[str, int]] = {}
+    for name, (_, kinds) in RULES.items():
+        cols = [func.count().filter(pred(now)).label(kind) for kind, pred in kinds.items()]
+        row = conn.execute(select(*cols).select_from(tables[name])).one()
+        out[name] = dict(row._mapping)
+    return out
+
+
+def closed_at_now(now: dt.datetime):
+    """An incident counts as closed only once its closing time has come."""
+    return and_(incident.c.closed_at.isnot(None), incident.c.closed_at <= now)
+
+
+def open_at_now(now: dt.datetime):
+    return or_(incident.c.closed_at.is_(None), incident.c.closed_at > now)

@@ -1,0 +1,70 @@
+"""The region tree: lookups, children, breadcrumbs and map geometry."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from .schema import region
+from .scope import REGION_COLUMNS, Region, Scope, level_column, lookup, resolve
+
+
+def get(conn: Connection, scope: Scope, code: str | None) -> Region:
+    return resolve(conn, scope, code)
+
+
+def children(conn: Connection, scope: Scope, code: str | None) -> list[Region]:
+    r = resolve(conn, scope, code)
+    rows = conn.execute(
+        select(*REGION_COLUMNS).where(region.c.parent_code == r.code).order_by(region.c.code))
+    return [Region(**row._mapping) for row in rows]
+
+
+def breadcrumb(conn: Connection, scope: Scope, code: str | None) -> list[Region]:
+    """From the scope root down to the region (nothing above the scope is shown)."""
+    r = resolve(conn, scope, code)
+    chain = [r]
+    while chain[-1].code != scope.code and chain[-1].parent_code:
+        chain.append(lookup(conn, chain[-1].parent_code))
+    return chain[::-1]
+
+
+def children_geojson(conn: Connection, scope: Scope, code: str | None) -> dict:
+    """A FeatureCollection of the children's polygons (feature id = region code)."""
+    r = resolve(conn, scope, code)
+    rows = conn.execute(
+        select(region.c.code, region.c.name, region.c.geometry)
+        .where(region.c.parent_code == r.code).order_by(region.c.code))
+    features = []
+    for code_, name, geometry in rows:
+        try:
+            geom = json.loads(geometry) if geometry else None
+        except ValueError:
+            geom = None  # broken geometry: the region is listed but not drawn
+        if geom:
+            features.append({"type": "Feature", "id": code_,
+                             "properties": {"name": name}, "geometry": geom})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def outline(conn: Connection, scope: Scope, code: str | None) -> dict | None:
+    r = resolve(conn, scope, code)
+    geometry = conn.execute(select(region.c.geometry).where(region.c.code == r.code)).scalar()
+    try:
+        return json.loads(geometry) if geometry else None
+    except ValueError:
+        return None
+
+
+def grid_count(conn: Connection, scope: Scope, code: str | None, by_child: bool = False):
+    """Grids in the subtree (or per child when `by_child`)."""
+    r = resolve(conn, scope, code)
+    own = level_column(region, r.level)
+    where = [region.c.level == "grid", own == r.code]
+    if not by_child:
+        return conn.execute(select(func.count()).where(*where)).scalar() or 0
+    if r.child_level is None:
+        return {}
+    col = level_column(region, r.child_level)
+    return dict(conn.execute(select(col, func.count()).where(*where).group_by(col)).all())

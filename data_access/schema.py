@@ -1,0 +1,232 @@
+"""The shared governance database: one SQLAlchemy definition for SQLite and PostgreSQL.
+
+`docs/schema.md` is the contract other systems write to; keep the two in step.
+Shared tables are written by the grid app, 12345, 110 and mediation (and by our
+seed/simulator standing in for them); the dashboard only reads them. Tables
+under "dashboard-owned" are the only ones the app writes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects import sqlite
+
+# SQLite keeps timestamps as text; one fixed format keeps text comparison equal
+# to time comparison and lets SQLite's own date functions parse it.
+_SQLITE_DATETIME = sqlite.DATETIME(
+    storage_format="%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d",
+    regexp=r"(\d+)-(\d+)-(\d+) (\d+):(\d+):(\d+)",
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps are UTC: aware UTC in Python, timestamptz in PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(_SQLITE_DATETIME)
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None, microsecond=0) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+metadata = MetaData()
+
+LEVELS = ("city", "county", "township", "village", "grid")
+SOURCES = ("patrol", "hotline_12345", "police_110", "mediation", "wechat", "department")
+STATUSES = ("reported", "dispatched", "in_progress", "resolved", "closed")
+HANDLING_LEVELS = ("grid", "township", "county", "city")
+WORKER_ROLES = ("grid_leader", "full_time", "part_time", "liaison_cadre", "first_grid_leader")
+CHANNELS = ("hotline_12345", "wechat", "visit", "letter", "online")
+TOPICS = ("邻里纠纷", "劳资纠纷", "土地山林", "环境污染", "噪音扰民", "城建市容",
+          "道路交通", "社会保障", "教育医疗", "治安", "其他")
+
+
+def _ancestors():
+    # Fact rows carry every ancestor code so any level's count is one indexed GROUP BY.
+    return [
+        Column("grid_code", String(15)),
+        Column("village_code", String(12)),
+        Column("township_code", String(9)),
+        Column("county_code", String(6)),
+    ]
+
+
+region = Table(
+    "region", metadata,
+    Column("code", String(15), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("parent_code", String(15)),
+    Column("city_code", String(6)),
+    Column("county_code", String(6)),
+    Column("township_code", String(9)),
+    Column("village_code", String(12)),
+    Column("is_urban", Boolean, nullable=False, default=False),
+    Column("population", Integer),
+    Column("households", Integer),
+    Column("enterprises", Integer),
+    Column("geometry", Text),
+    Column("lon", Float),
+    Column("lat", Float),
+    Index("ix_region_parent", "parent_code"),
+    Index("ix_region_level_county", "level", "county_code"),
+    Index("ix_region_level_township", "level", "township_code"),
+    Index("ix_region_level_village", "level", "village_code"),
+)
+
+grid_worker = Table(
+    "grid_worker", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("grid_code", String(15)),
+    Column("name", Text),
+    Column("role", String(20)),
+    Column("phone", String(20)),
+    Column("party_member", Boolean),
+    Column("active", Boolean, default=True),
+    Index("ix_grid_worker_grid", "grid_code"),
+)
+
+incident = Table(
+    "incident", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_ref", String(40)),
+    Column("source", String(20)),
+    Column("category", Text),
+    Column("severity", SmallInteger),
+    Column("title", Text),
+    Column("description", Text),
+    *_ancestors(),
+    Column("lon", Float),
+    Column("lat", Float),
+    Column("reported_at", UTCDateTime),
+    Column("dispatched_at", UTCDateTime),
+    Column("arrived_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("sla_due_at", UTCDateTime),
+    Column("status", String(12)),
+    Column("handling_level", String(10)),
+    Column("department", Text),
+    Index("ix_incident_reported", "reported_at"),
+    Index("ix_incident_county_reported", "county_code", "reported_at"),
+    Index("ix_incident_township_reported", "township_code", "reported_at"),
+    Index("ix_incident_village_reported", "village_code", "reported_at"),
+    Index("ix_incident_grid_reported", "grid_code", "reported_at"),
+    Index("ix_incident_source_ref", "source", "source_ref", "id"),
+    Index("ix_incident_open", "closed_at"),
+)
+
+patrol = Table(
+    "patrol", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("worker_id", Integer),
+    *_ancestors(),
+    Column("started_at", UTCDateTime),
+    Column("ended_at", UTCDateTime),
+    Column("distance_m", Integer),
+    Column("issues_found", Integer),
+    Index("ix_patrol_started", "started_at"),
+    Index("ix_patrol_grid_started", "grid_code", "started_at"),
+    Index("ix_patrol_township_started", "township_code", "started_at"),
+)
+
+key_person = Table(
+    "key_person", metadata,
+    Column("id", Integer, primary_key=True),
+    *_ancestors(),
+    Column("category", Text),
+    Column("risk_level", SmallInteger),
+    Column("visit_interval_days", Integer),
+    Column("name", Text),
+    Column("id_number", String(18)),
+    Column("phone", String(20)),
+    Index("ix_key_person_grid", "grid_code"),
+)
+
+visit = Table(
+    "visit", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key_person_id", Integer),
+    Column("worker_id", Integer),
+    Column("visited_at", UTCDateTime),
+    Column("outcome", Text),
+    Index("ix_visit_person_time", "key_person_id", "visited_at"),
+)
+
+appeal = Table(
+    "appeal", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(20)),
+    *_ancestors(),
+    Column("received_at", UTCDateTime),
+    Column("content", Text),
+    Column("topic", Text),
+    Column("sentiment", Float),
+    Column("resolved_at", UTCDateTime),
+    Column("satisfaction", SmallInteger),
+    Column("citizen_hash", String(64)),
+    Index("ix_appeal_received", "received_at"),
+    Index("ix_appeal_township_received", "township_code", "received_at"),
+    Index("ix_appeal_grid_received", "grid_code", "received_at"),
+)
+
+wechat_group = Table(
+    "wechat_group", metadata,
+    Column("grid_code", String(15), primary_key=True),
+    Column("households_total", Integer),
+    Column("households_joined", Integer),
+)
+
+grid_state = Table(
+    "grid_state", metadata,
+    Column("grid_code", String(15), primary_key=True),
+    Column("mode", String(10)),
+    Column("since", UTCDateTime),
+    Column("reason", Text),
+    Column("commander_worker_id", Integer),
+)
+
+SHARED_TABLES = (region, grid_worker, incident, patrol, key_person, visit, appeal,
+                 wechat_group, grid_state)
+
+# --- dashboard-owned -------------------------------------------------------
+
+app_meta = Table(
+    "dashboard_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text),
+    Column("updated_at", UTCDateTime),
+)
+
+OWN_TABLES = (app_meta,)

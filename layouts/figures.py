@@ -1,0 +1,52 @@
+"""Figure builders: data in, plotly figure out. No database, no callbacks."""
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+# A map style with no sources: nothing is fetched, the polygons are the map.
+OFFLINE_STYLE_LIGHT = {"version": 8, "sources": {}, "layers": [
+    {"id": "background", "type": "background", "paint": {"background-color": "#eef2f6"}}]}
+OFFLINE_STYLE_DARK = {"version": 8, "sources": {}, "layers": [
+    {"id": "background", "type": "background", "paint": {"background-color": "#07142b"}}]}
+
+
+def _bounds(fc: dict):
+    xs, ys = [], []
+
+    def walk(coords):
+        if coords and isinstance(coords[0], (int, float)):
+            xs.append(coords[0])
+            ys.append(coords[1])
+        else:
+            for c in coords:
+                walk(c)
+    for f in fc.get("features", []):
+        walk(f["geometry"]["coordinates"])
+    if not xs:
+        return 109.6, 23.1, 9.0
+    lon_span = max(max(xs) - min(xs), 1e-4)
+    lat_span = max(max(ys) - min(ys), 1e-4)
+    # Web-mercator zoom that fits the span into ~640×460 px, with a margin.
+    zoom = min(math.log2(360 * 640 / 256 / lon_span), math.log2(170 * 460 / 256 / lat_span)) - 0.35
+    return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, max(1.0, min(zoom, 17.0))
+
+
+def region_map(fc: dict, codes: list[str], names: list[str], values: list, label: str, region: str,
+               dark: bool = False, height: int = 480) -> go.Figure:
+    lon, lat, zoom = _bounds(fc)
+    fig = go.Figure(go.Choroplethmap(
+        geojson=fc, locations=codes, z=[0 if v is None else v for v in values],
+        featureidkey="id", customdata=codes, text=names,
+        colorscale="YlOrRd", marker={"opacity": 0.8, "line": {"width": 1, "color": "#ffffff"}},
+        hovertemplate="%{text}<br>" + label + "：%{z}<extra></extra>",
+        colorbar={"title": {"text": label}, "thickness": 12},
+    ))
+    fig.update_layout(
+        map={"style": OFFLINE_STYLE_DARK if dark else OFFLINE_STYLE_LIGHT,
+             "center": {"lon": lon, "lat": lat}, "zoom": zoom},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=height,
+        paper_bgcolor="rgba(0,0,0,0)", uirevision=region,  # keep the user's pan/zoom across ticks, reset on drill-down
+    )
+    return fig

@@ -1,0 +1,45 @@
+"""Headline KPI cards. Every card carries id="kpi-<key>" and an exact value in its title."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from . import fmt
+
+# key -> (label, formatter, icon)
+KPI_CARDS = {
+    "incidents_today": ("今日事件", fmt.count, "bi-inbox"),
+    "closed_today": ("今日办结", fmt.count, "bi-check2-circle"),
+    "clearance_rate_today": ("日清零率", fmt.percent, "bi-speedometer2"),
+    "open_incidents": ("在办事件", fmt.count, "bi-hourglass-split"),
+    "overdue_incidents": ("超期事件", fmt.count, "bi-alarm"),
+    "patrol_coverage_today": ("今日巡查覆盖", fmt.percent, "bi-geo-alt"),
+    "visit_on_time_rate": ("重点人员走访及时率", fmt.percent, "bi-person-check"),
+    "appeals_today": ("今日诉求", fmt.count, "bi-chat-left-text"),
+    "negative_share_today": ("负面情绪占比", fmt.percent, "bi-emoji-frown"),
+    "satisfaction_30d": ("30日满意度", lambda v: fmt.decimal(v, 2), "bi-star"),
+    "active_warnings": ("在办预警", fmt.count, "bi-exclamation-triangle"),
+    "barometer_index": ("晴雨表指数", fmt.decimal, "bi-cloud-sun"),
+}
+
+
+def exact(value) -> str:
+    return "" if value is None else str(value)
+
+
+def kpi_value(key: str, value):
+    """The changing part of a card (also what a refresh tick sends)."""
+    return KPI_CARDS[key][1](value)
+
+
+def kpi_card(key: str, value):
+    label, _, icon = KPI_CARDS[key]
+    return dbc.Card(dbc.CardBody([
+        html.Div([html.I(className=f"bi {icon} me-1"), label], className="kpi-label"),
+        html.Div(kpi_value(key, value), id=f"kpi-{key}", title=exact(value), className="kpi-value"),
+    ]), className="kpi-card h-100")
+
+
+def kpi_row(summary: dict, keys=tuple(KPI_CARDS)):
+    return dbc.Row([dbc.Col(kpi_card(k, summary.get(k)), xs=6, md=4, xl=2, className="mb-2")
+                    for k in keys], className="g-2")

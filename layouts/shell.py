@@ -1,0 +1,45 @@
+"""The frame around every page: navbar, clock, page slot."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+# path -> label; the views of issue #3 join this list as they land.
+NAV = (("/", "总览"),)
+
+
+def navbar():
+    return dbc.Navbar(dbc.Container([
+        dbc.NavbarBrand([html.I(className="bi bi-grid-3x3-gap-fill me-2"), "红格指挥舱"], href="/"),
+        dbc.Nav([dbc.NavItem(dbc.NavLink(label, href=path, id=f"nav-{path.strip('/') or 'overview'}"))
+                 for path, label in NAV], className="me-auto"),
+        html.Span(id="clock", className="navbar-text text-light font-monospace"),
+    ], fluid=True), color="dark", dark=True, className="mb-3")
+
+
+def app_shell():
+    return html.Div([
+        dcc.Location(id="url", refresh="callback-nav"),
+        dcc.Interval(id="clock-tick", interval=1000),
+        navbar(),
+        dbc.Container(id="page", fluid=True),
+    ])
+
+
+def breadcrumb(chain, path: str = "/"):
+    """chain: regions from the scope root to the current one."""
+    items = []
+    for i, r in enumerate(chain):
+        last = i == len(chain) - 1
+        href = f"/grid/{r.code}" if r.level == "grid" else f"{path}?region={r.code}"
+        items.append({"label": r.name, "href": None if last else href, "active": last})
+    return html.Div(dbc.Breadcrumb(items=items, id="breadcrumb"), className="mb-2")
+
+
+def error_page(message: str, status: int):
+    return dbc.Alert([html.H5(f"无法显示（{status}）"), html.P(message),
+                      dcc.Link("返回总览", href="/")], color="warning", id="page-error")
+
+
+def schematic_note():
+    return html.Small("注：乡镇、村、网格边界为示意，非官方界线。", className="text-muted")

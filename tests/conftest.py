@@ -1,0 +1,99 @@
+"""Test fixtures: a tiny seeded city on SQLite and on PostgreSQL, and the app on each."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+# The tiny city ends here; tests pretend it is this moment.
+SEED_END = "2026-11-20T07:30:00+00:00"  # 15:30 in Asia/Shanghai
+os.environ["DASHBOARD_NOW"] = SEED_END  # set before anything reads the clock
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def now() -> dt.datetime:
+    return dt.datetime.fromisoformat(SEED_END)
+
+
+def _seed(url: str) -> None:
+    from dashboard.demo.seed import seed
+    seed(url, "tiny", 7, now(), log=lambda *_: None)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'tiny.db'}"
+    _seed(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A database of our own on the local PostgreSQL, dropped at the end of the run."""
+    name = f"redgrid_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+        if os.environ.get("REDGRID_REQUIRE_POSTGRES"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    _seed(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def db_url(request) -> str:
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+@pytest.fixture(scope="session")
+def engine(db_url):
+    from data_access.engine import make_engine
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture()
+def conn(engine):
+    with engine.connect() as c:
+        yield c
+
+
+@pytest.fixture()
+def city_scope(conn):
+    from data_access.scope import scope_of
+    return scope_of(conn, "450800")
+
+
+@pytest.fixture()
+def app(db_url):
+    from dashboard import create_app
+    return create_app({"DATABASE_URL": db_url, "REFRESH_SECONDS": 2})
+
+
+@pytest.fixture()
+def client(app):
+    return app.server.test_client()
+
+
+def pytest_setup_options():
+    """Chromium flags for dash_duo: root in CI, no network chatter, WebGL for the map."""
+    from selenium.webdriver.chrome.options import Options
+    options = Options()
+    for flag in ("--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--enable-unsafe-swiftshader", "--use-angle=swiftshader", "--window-size=1600,1000"):
+        options.add_argument(flag)
+    return options
