@@ -47,10 +47,12 @@ def incident_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
         func.count().label("incidents_today"),
         func.count().filter(closed).label("cleared_today"),
     ], by_child)
-    opened = _count_by(conn, incident, r, [ok, quality.open_at_now(now)], [
-        func.count().label("open_incidents"),
-        func.count().filter(incident.c.sla_due_at < now).label("overdue_incidents"),
-    ], by_child)
+    # "Open" is two indexed queries (never closed; closed only after now): an OR defeats the index.
+    open_cols = [func.count().label("open_incidents"),
+                 func.count().filter(incident.c.sla_due_at < now).label("overdue_incidents")]
+    opened = _add(
+        _count_by(conn, incident, r, [ok, incident.c.closed_at.is_(None)], open_cols, by_child),
+        _count_by(conn, incident, r, [ok, incident.c.closed_at > now], open_cols, by_child))
     closed_today = _count_by(conn, incident, r, [
         ok, incident.c.closed_at >= start, incident.c.closed_at <= now,
     ], [func.count().label("closed_today")], by_child)
@@ -66,37 +68,34 @@ def patrol_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
 
 
 def appeal_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
+    """One pass over the last 35 days: today, the 7-day window, its 28-day baseline, 30-day satisfaction."""
     start = day_start(now)
-    ok = quality.appeal_ok(now)
-    today = _count_by(conn, appeal, r, [ok, appeal.c.received_at >= start], [
-        func.count().label("appeals_today"),
-        func.count().filter(appeal.c.sentiment.isnot(None)).label("rated_sentiment_today"),
-        func.count().filter(appeal.c.sentiment < 0).label("negative_today"),
+    week = now - dt.timedelta(days=7)
+    received = appeal.c.received_at
+    rated = appeal.c.sentiment.isnot(None)
+    negative = appeal.c.sentiment < 0
+    return _count_by(conn, appeal, r, [quality.appeal_ok(now), received >= now - dt.timedelta(days=35)], [
+        func.count().filter(received >= start).label("appeals_today"),
+        func.count().filter(and_(received >= start, rated)).label("rated_sentiment_today"),
+        func.count().filter(and_(received >= start, negative)).label("negative_today"),
+        func.avg(case((received >= now - dt.timedelta(days=30), appeal.c.satisfaction))).label("satisfaction_30d"),
+        func.count().filter(received >= week).label("appeals_7d"),
+        func.count().filter(received < week).label("appeals_prev_28d"),
+        func.count().filter(and_(received >= week, rated)).label("rated_7d"),
+        func.count().filter(and_(received >= week, negative)).label("negative_7d"),
+        func.count().filter(and_(received < week, rated)).label("rated_prev_28d"),
+        func.count().filter(and_(received < week, negative)).label("negative_prev_28d"),
     ], by_child)
-    month = _count_by(conn, appeal, r, [
-        ok, appeal.c.received_at >= now - dt.timedelta(days=30)], [
-        func.avg(appeal.c.satisfaction).label("satisfaction_30d"),
-    ], by_child)
-    week = _count_by(conn, appeal, r, [ok, appeal.c.received_at >= now - dt.timedelta(days=35)], [
-        func.count().filter(appeal.c.received_at >= now - dt.timedelta(days=7)).label("appeals_7d"),
-        func.count().filter(appeal.c.received_at < now - dt.timedelta(days=7)).label("appeals_prev_28d"),
-        func.count().filter(and_(appeal.c.received_at >= now - dt.timedelta(days=7),
-                                 appeal.c.sentiment.isnot(None))).label("rated_7d"),
-        func.count().filter(and_(appeal.c.received_at >= now - dt.timedelta(days=7),
-                                 appeal.c.sentiment < 0)).label("negative_7d"),
-        func.count().filter(and_(appeal.c.received_at < now - dt.timedelta(days=7),
-                                 appeal.c.sentiment.isnot(None))).label("rated_prev_28d"),
-        func.count().filter(and_(appeal.c.received_at < now - dt.timedelta(days=7),
-                                 appeal.c.sentiment < 0)).label("negative_prev_28d"),
-    ], by_child)
-    return _merge(today, month, week)
 
 
 def visit_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
     """Key persons, and those whose latest visit is within their interval."""
     joined, located = in_region(key_person, r)
+    # Only visits inside the longest interval can make anyone "on time".
+    longest = conn.execute(select(func.max(key_person.c.visit_interval_days))).scalar() or 0
     last = (select(visit.c.key_person_id, func.max(visit.c.visited_at).label("last"))
-            .where(visit.c.visited_at <= now).group_by(visit.c.key_person_id).subquery())
+            .where(visit.c.visited_at <= now, visit.c.visited_at >= now - dt.timedelta(days=longest))
+            .group_by(visit.c.key_person_id).subquery())
     key = child_column(key_person, r) if by_child else None
     if by_child and key is None:
         return {}
@@ -112,6 +111,16 @@ def visit_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
         interval = dt.timedelta(days=row.visit_interval_days or 0)
         if row.last is not None and row.last >= now - interval:
             slot["visited_on_time"] += 1
+    return out
+
+
+def _add(a: dict, b: dict) -> dict:
+    """Sum two {key: {label: count}} results."""
+    out = {k: dict(v) for k, v in a.items()}
+    for k, v in b.items():
+        slot = out.setdefault(k, {})
+        for label, n in v.items():
+            slot[label] = (slot.get(label) or 0) + (n or 0)
     return out
 
 

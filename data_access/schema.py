@@ -145,6 +145,8 @@ incident = Table(
     Index("ix_incident_grid_reported", "grid_code", "reported_at"),
     Index("ix_incident_source_ref", "source", "source_ref", "id"),
     Index("ix_incident_open", "closed_at"),
+    # Open incidents per grid: the scope join walks grids, then (grid_code, closed_at IS NULL).
+    Index("ix_incident_grid_open", "grid_code", "closed_at"),
 )
 
 patrol = Table(

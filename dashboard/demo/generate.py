@@ -36,7 +36,7 @@ SCALES = {
 }
 
 # City-wide daily rates (issue #2): ~5,000 incidents, ~40,000 patrols, ~3,000 appeals.
-CITY_GRIDS = 6500.0
+CITY_GRIDS = 5982.0  # grids the full city generates: the rates below are city totals
 INCIDENTS_PER_GRID_DAY = 5000 / CITY_GRIDS
 APPEALS_PER_GRID_DAY = 3000 / CITY_GRIDS
 PATROLS_PER_GRID_DAY = 40000 / CITY_GRIDS
