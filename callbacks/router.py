@@ -23,14 +23,18 @@ def region_from_search(search: str | None) -> str | None:
     return values[0] if values else None
 
 
+# path -> page(region_code) for the region views; each view module owns its ids.
+VIEWS = {"/": overview.page}
+
+
 def render(pathname: str | None, search: str | None):
     pathname = (pathname or "/")[:MAX_QUERY]
     try:
-        if pathname == "/":
-            return overview.page(region_from_search(search))
+        if pathname in VIEWS:
+            return VIEWS[pathname](region_from_search(search))
         if pathname.startswith("/grid/"):
             return grid.page(pathname[len("/grid/"):])
-        return error_page(f"页面 {pathname} 不存在", 404)
+        return error_page(f"页面 {pathname[:64]} 不存在", 404)
     except RegionError as exc:
         return error_page(str(exc), exc.status)
     except SQLAlchemyError:

@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from . import figures, fmt
 from .kpis import kpi_row
-from .shell import breadcrumb, schematic_note
+from .shell import breadcrumb, schematic_note, updated_badge
 
 MAP_MEASURE = ("incidents_today", "今日事件")
 
@@ -39,12 +39,6 @@ def children_table(children: list[dict]):
         ]) for c in ranked
     ])
     return dbc.Table([head, body], size="sm", hover=True, striped=True, className="mb-0 children-table")
-
-
-def updated_badge(as_of, stale_since=None):
-    if stale_since:
-        return dbc.Badge(f"数据延迟 · 自 {fmt.clock(stale_since)} 起", color="danger", id="stale-mark")
-    return html.Span(f"数据更新于 {fmt.clock(as_of)}", className="text-muted small")
 
 
 def overview_page(region, chain, summary: dict, children: list[dict], geojson: dict, as_of,

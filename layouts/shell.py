@@ -36,6 +36,14 @@ def breadcrumb(chain, path: str = "/"):
     return html.Div(dbc.Breadcrumb(items=items, id="breadcrumb"), className="mb-2")
 
 
+def updated_badge(as_of, stale_since=None):
+    """When the data was last good; a red 数据延迟 mark while the database is away."""
+    from . import fmt
+    if stale_since:
+        return dbc.Badge(f"数据延迟 · 自 {fmt.clock(stale_since)} 起", color="danger", id="stale-mark")
+    return html.Span(f"数据更新于 {fmt.clock(as_of)}", className="text-muted small")
+
+
 def error_page(message: str, status: int):
     return dbc.Alert([html.H5(f"无法显示（{status}）"), html.P(message),
                       dcc.Link("返回总览", href="/")], color="warning", id="page-error")

@@ -1,0 +1,61 @@
+"""The live-refresh pattern every view shares.
+
+A view's numbers are one snapshot per (view, scope, region, time bucket),
+computed once and read by every screen. A tick sends nothing when the
+snapshot's signature is unchanged, and keeps the last good data on screen with
+a 数据延迟 mark when the database does not answer.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Callable
+
+from dash import no_update
+from dash.exceptions import PreventUpdate
+from sqlalchemy.exc import SQLAlchemyError
+
+from data_access import RegionError
+from data_access.cache import remember
+from dashboard import runtime
+from layouts.shell import updated_badge
+
+
+def snapshot(kind: str, code: str | None, compute: Callable) -> dict:
+    """compute(conn, scope, code, now) -> dict of plain values; adds `as_of`."""
+    scope, now = runtime.scope(), runtime.now()
+
+    def run():
+        with runtime.engine().connect() as conn:
+            return {**compute(conn, scope, code, now), "as_of": now}
+    return remember(kind, scope.code, code, now, runtime.setting("REFRESH_SECONDS"), run)
+
+
+def signature(snap: dict) -> str:
+    body = json.dumps({k: v for k, v in snap.items() if k != "as_of"}, sort_keys=True, default=str)
+    return hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
+
+
+def first_state(snap: dict) -> dict:
+    return {"sig": signature(snap), "ok_at": snap["as_of"].isoformat()}
+
+
+def tick(kind: str, code: str | None, state: dict | None, compute: Callable,
+         render: Callable[[dict], list], n_outputs: int) -> list:
+    """Outputs: the view's `n_outputs` values, then the status badge, then the new state."""
+    state = state or {}
+    nothing = [no_update] * n_outputs
+    try:
+        snap = snapshot(kind, code, compute)
+    except RegionError:
+        raise PreventUpdate from None
+    except SQLAlchemyError:
+        since = state.get("stale_since") or state.get("ok_at") or runtime.now().isoformat()
+        return nothing + [updated_badge(None, dt.datetime.fromisoformat(since)),
+                          {**state, "stale_since": since}]
+    sig = signature(snap)
+    if sig == state.get("sig") and not state.get("stale_since"):
+        raise PreventUpdate  # unchanged: the answer is an empty 204
+
+    return list(render(snap)) + [updated_badge(snap["as_of"]), first_state(snap)]

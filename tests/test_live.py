@@ -1,0 +1,63 @@
+"""Live ticks over the real callback endpoint: nothing when unchanged, values when changed."""
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, insert, select
+
+from data_access.schema import incident
+
+from .conftest import now
+from .dashcall import call, find
+
+
+def _tick(client, app, state):
+    key = find(app, "ov-state.data")
+    return call(client, app, key, [1], ["450800", state])
+
+
+def test_live001_unchanged_tick_sends_nothing(app, client):
+    from callbacks import live, overview
+    with app.server.app_context():
+        snap = live.snapshot("overview", "450800", overview.compute)
+        state = live.first_state(snap)
+    r = _tick(client, app, state)
+    assert r.status_code == 204 and r.data == b""  # no figure, no KPI, nothing
+
+
+def test_live002_changed_tick_sends_values_not_geometry(app, client, engine):
+    r = _tick(client, app, {"sig": "stale-signature"})
+    assert r.status_code == 200
+    body = r.get_json()["response"]
+    assert body["kpi-incidents_today"]["children"]
+    fig = body["ov-map"]["figure"]
+    assert fig["__dash_patch_update"] == "__dash_patch_update"  # a Patch of z only
+    assert "geojson" not in json.dumps(fig)
+    assert len(r.data) < 20_000
+
+
+def test_live003_new_row_moves_the_numbers(app, client, engine, sqlite_url, tmp_path):
+    """A row inserted after render shows up in the next bucket's tick."""
+    import datetime as dt
+    import shutil
+
+    from dashboard import create_app
+    copy = tmp_path / "live.db"
+    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    live_app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "REFRESH_SECONDS": 1})
+    c = live_app.server.test_client()
+    first = c.get("/api/v1/summary?region=450800").get_json()["incidents_today"]
+    from data_access.engine import make_engine
+    eng = make_engine(f"sqlite:///{copy}")
+    with eng.begin() as conn:
+        g = conn.exec_driver_sql(
+            "SELECT code, village_code, township_code, county_code FROM region WHERE level='grid' LIMIT 1").one()
+        top = conn.execute(select(func.max(incident.c.id))).scalar()
+        conn.execute(insert(incident).values(
+            id=top + 1, source="hotline_12345", source_ref="T-LIVE-1", category="其他", severity=1,
+            title="测试", grid_code=g[0], village_code=g[1], township_code=g[2], county_code=g[3],
+            reported_at=now() - dt.timedelta(minutes=1), sla_due_at=now() + dt.timedelta(hours=72),
+            status="reported", handling_level="grid"))
+    live_app.server.config["DASHBOARD_NOW"] = (now() + dt.timedelta(seconds=2)).isoformat()
+    second = c.get("/api/v1/summary?region=450800").get_json()["incidents_today"]
+    assert second == first + 1
