@@ -1,7 +1,7 @@
 """Thin callbacks: parse and check inputs, ask data_access, hand to layouts."""
-from . import grid, overview, router
+from . import grid, incidents, opinion, overview, patrols, router
 
 
 def register(app) -> None:
-    for module in (router, overview, grid):
+    for module in (router, overview, incidents, patrols, opinion, grid):
         module.register(app)

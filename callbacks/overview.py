@@ -1,9 +1,11 @@
-"""总览 callbacks: first render, live ticks (no_update / Patch), map drill-down."""
+"""总览 callbacks: first render, live ticks (204 / Patch), map measure, drill-down."""
 from __future__ import annotations
 
 from dash import Input, Output, Patch, State, no_update
 
-from data_access import metrics, regions
+from data_access import metrics, regions, ticker
+from data_access.cache import remember
+from data_access.timeutil import SHANGHAI, day_start
 from dashboard import runtime
 from layouts import overview as view
 from layouts.kpis import KPI_CARDS, exact, kpi_value
@@ -12,8 +14,14 @@ from . import live
 
 
 def compute(conn, scope, code, now) -> dict:
-    return {"summary": metrics.summary(conn, scope, code, now),
-            "children": metrics.by_child(conn, scope, code, now)}
+    summary = metrics.summary(conn, scope, code, now)
+    # Past days do not change within the hour: one computation per hour; today comes from the summary.
+    past = remember("trend6", scope.code, code, now, 3600,
+                    lambda: metrics.daily_incidents(conn, scope, code, day_start(now), days=6))
+    today = {"day": day_start(now).astimezone(SHANGHAI).date().isoformat(),
+             "reported": summary["incidents_today"], "closed": summary["closed_today"]}
+    return {"summary": summary, "children": metrics.by_child(conn, scope, code, now),
+            "trend": past + [today], "ticker": ticker.latest(conn, scope, code, now)}
 
 
 def page(code: str | None):
@@ -23,24 +31,43 @@ def page(code: str | None):
         chain = regions.breadcrumb(conn, scope, region.code)
         geojson = regions.children_geojson(conn, scope, region.code)
     snap = live.snapshot("overview", region.code, compute)
-    return view.overview_page(region, chain, snap["summary"], snap["children"], geojson,
-                              snap["as_of"], runtime.setting("REFRESH_SECONDS"), live.first_state(snap))
+    return view.overview_page(region, chain, snap, geojson, runtime.setting("REFRESH_SECONDS"),
+                              live.first_state(snap))
 
 
 KPI_OUTPUTS = [o for k in KPI_CARDS for o in (Output(f"kpi-{k}", "children"), Output(f"kpi-{k}", "title"))]
 
 
-def render(snap: dict) -> list:
-    """Only values go back: KPI texts, the map's z (a Patch, never geometry), the ranking."""
-    summary, children = snap["summary"], snap["children"]
-    kpis = [v for k in KPI_CARDS for v in (kpi_value(k, summary.get(k)), exact(summary.get(k)))]
+def _map_patch(children: list[dict], measure: str) -> Patch:
     fig = Patch()
-    fig["data"][0]["z"] = [v or 0 for v in view.map_values(children)]
-    return kpis + [fig, view.children_table(children)]
+    fig["data"][0]["z"] = [0 if v is None else v for v in view.map_values(children, measure)]
+    return fig
 
 
-def tick(_n, code, state):
-    return live.tick("overview", code, state, compute, render, len(KPI_OUTPUTS) + 2)
+def tick(_n, code, state, measure):
+    """Only values go back: KPI texts, the map's z (never geometry), the ranking, trend, ticker."""
+    measure = view.measure_of(measure)
+
+    def render(snap: dict) -> list:
+        summary, children = snap["summary"], snap["children"]
+        kpis = [v for k in KPI_CARDS for v in (kpi_value(k, summary.get(k)), exact(summary.get(k)))]
+        trend = Patch()
+        trend["data"][0]["y"] = [d["reported"] for d in snap["trend"]]
+        trend["data"][1]["y"] = [d["closed"] for d in snap["trend"]]
+        return kpis + [_map_patch(children, measure), view.children_table(children), trend,
+                       view.ticker(snap["ticker"])]
+    return live.tick("overview", code, state, compute, render, len(KPI_OUTPUTS) + 4)
+
+
+def switch_measure(measure, code):
+    """Recolour the map by another measure: values, colour-bar title and hover only."""
+    measure = view.measure_of(measure)
+    snap = live.snapshot("overview", code, compute)
+    fig = _map_patch(snap["children"], measure)
+    label = view.MEASURES[measure][0]
+    fig["data"][0]["colorbar"]["title"]["text"] = label
+    fig["data"][0]["hovertemplate"] = "%{text}<br>" + label + "：%{z}<extra></extra>"
+    return fig
 
 
 def drill(click):
@@ -59,9 +86,12 @@ def drill(click):
 def register(app) -> None:
     app.callback(
         *KPI_OUTPUTS, Output("ov-map", "figure"), Output("ov-children", "children"),
+        Output("ov-trend", "figure"), Output("ov-ticker", "children"),
         Output("ov-updated", "children"), Output("ov-state", "data"),
         Input("ov-tick", "n_intervals"), State("ov-region", "data"), State("ov-state", "data"),
-        prevent_initial_call=True,
+        State("ov-measure", "value"), prevent_initial_call=True,
     )(tick)
+    app.callback(Output("ov-map", "figure", allow_duplicate=True), Input("ov-measure", "value"),
+                 State("ov-region", "data"), prevent_initial_call=True)(switch_measure)
     app.callback(Output("url", "pathname"), Output("url", "search"),
                  Input("ov-map", "clickData"), prevent_initial_call=True)(drill)

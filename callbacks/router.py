@@ -4,13 +4,13 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qs
 
-from dash import Input, Output
+from dash import ClientsideFunction, Input, Output
 from sqlalchemy.exc import SQLAlchemyError
 
 from data_access import RegionError
-from layouts.shell import error_page
+from layouts.shell import NAV, error_page
 
-from . import grid, overview
+from . import grid, incidents, opinion, overview, patrols
 
 MAX_QUERY = 512
 
@@ -24,7 +24,8 @@ def region_from_search(search: str | None) -> str | None:
 
 
 # path -> page(region_code) for the region views; each view module owns its ids.
-VIEWS = {"/": overview.page}
+VIEWS = {"/": overview.page, "/incidents": incidents.page, "/patrols": patrols.page,
+         "/opinion": opinion.page}
 
 
 def render(pathname: str | None, search: str | None):
@@ -46,8 +47,12 @@ def render(pathname: str | None, search: str | None):
 
 def register(app) -> None:
     app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))(render)
-    # The wall clock runs in the browser: no server round trip per second.
-    app.clientside_callback(
-        """function(n) { return new Date().toLocaleString('zh-CN',
-            {timeZone: 'Asia/Shanghai', hour12: false}); }""",
-        Output("clock", "children"), Input("clock-tick", "n_intervals"))
+    # Browser-side (assets/redgrid.js): the clock needs no server round trip per second,
+    # big-screen mode and the carousel are pure presentation.
+    app.clientside_callback(ClientsideFunction("redgrid", "clock"),
+                            Output("clock", "children"), Input("clock-tick", "n_intervals"))
+    app.clientside_callback(ClientsideFunction("redgrid", "screen"),
+                            Output("frame", "className"), Input("url", "search"))
+    app.clientside_callback(ClientsideFunction("redgrid", "navSearch"),
+                            [Output(f"nav-{p.strip('/') or 'overview'}", "href") for p, _ in NAV],
+                            Input("url", "search"))

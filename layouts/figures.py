@@ -4,6 +4,15 @@ from __future__ import annotations
 import math
 
 import plotly.graph_objects as go
+import plotly.io as pio
+
+# One template for every figure: transparent backgrounds so the page (light desk or dark wall)
+# shows through, and the CJK fonts the viewer's machine has.
+pio.templates["redgrid"] = go.layout.Template(pio.templates["plotly_white"])
+pio.templates["redgrid"].layout.update(
+    paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+    font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"})
+pio.templates.default = "redgrid"
 
 # A map style with no sources: nothing is fetched, the polygons are the map.
 OFFLINE_STYLE_LIGHT = {"version": 8, "sources": {}, "layers": [
@@ -34,7 +43,7 @@ def _bounds(fc: dict):
 
 
 def region_map(fc: dict, codes: list[str], names: list[str], values: list, label: str, region: str,
-               dark: bool = False, height: int = 480) -> go.Figure:
+               dark: bool = False, height: int | None = None) -> go.Figure:
     lon, lat, zoom = _bounds(fc)
     fig = go.Figure(go.Choroplethmap(
         geojson=fc, locations=codes, z=[0 if v is None else v for v in values],
@@ -49,4 +58,16 @@ def region_map(fc: dict, codes: list[str], names: list[str], values: list, label
         margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=height,
         paper_bgcolor="rgba(0,0,0,0)", uirevision=region,  # keep the user's pan/zoom across ticks, reset on drill-down
     )
+    return fig
+
+
+def daily_bars(days: list[str], bars: list, line: list, bar_name: str, line_name: str,
+               height: int = 260) -> go.Figure:
+    """Bars for what came in per day, a line for what was done (trend panels)."""
+    fig = go.Figure([
+        go.Bar(x=days, y=bars, name=bar_name, marker_color="#b91c1c", opacity=0.85),
+        go.Scatter(x=days, y=line, name=line_name, mode="lines+markers", line={"color": "#0ea5e9", "width": 3}),
+    ])
+    fig.update_layout(height=height, margin={"l": 40, "r": 10, "t": 10, "b": 30},
+                      legend={"orientation": "h", "y": 1.12}, bargap=0.3)
     return fig

@@ -8,20 +8,52 @@ from . import figures, fmt
 from .kpis import kpi_row
 from .shell import breadcrumb, schematic_note, updated_badge
 
-MAP_MEASURE = ("incidents_today", "今日事件")
+# Map measures a leader can switch between: key -> (label, scale factor for display).
+MEASURES = {"incidents_today": ("今日事件", 1), "overdue_incidents": ("超期事件", 1),
+            "patrol_coverage_today": ("巡查覆盖率%", 100), "barometer_index": ("晴雨表指数", 1)}
+DEFAULT_MEASURE = "incidents_today"
+
+
+def measure_of(value) -> str:
+    return value if value in MEASURES else DEFAULT_MEASURE
 
 
 def child_href(child: dict) -> str:
     return f"/grid/{child['code']}" if child["level"] == "grid" else f"/?region={child['code']}"
 
 
-def map_values(children: list[dict]) -> list:
-    return [c[MAP_MEASURE[0]] for c in children]
+def map_values(children: list[dict], measure: str = DEFAULT_MEASURE) -> list:
+    factor = MEASURES[measure][1]
+    return [None if c.get(measure) is None else round(c[measure] * factor, 1) for c in children]
 
 
-def map_figure(region_code: str, geojson: dict, children: list[dict], dark: bool = False):
+def map_figure(region_code: str, geojson: dict, children: list[dict], measure: str = DEFAULT_MEASURE):
     return figures.region_map(geojson, [c["code"] for c in children], [c["name"] for c in children],
-                              map_values(children), MAP_MEASURE[1], region_code, dark=dark)
+                              map_values(children, measure), MEASURES[measure][0], region_code)
+
+
+def trend_figure(days: list[dict]):
+    return figures.daily_bars([d["day"][5:] for d in days], [d["reported"] for d in days],
+                              [d["closed"] for d in days], "受理", "办结")
+
+
+def ticker(items: list[dict]):
+    if not items:
+        return html.P("近3日无新事件", className="text-muted p-2 mb-0")
+    return html.Ul([
+        html.Li([
+            html.Span(fmt.clock(_instant(i["reported_at"])), className="ticker-time"),
+            dbc.Badge(i["category"], color="danger" if (i["severity"] or 0) >= 3 else "secondary",
+                      className="mx-2"),
+            html.Span(i["title"], className="ticker-title"),
+            html.Span(f"{i['place']} · {i['source']}", className="ticker-meta"),
+        ], id=f"ticker-{i['id']}", className="ticker-item") for i in items
+    ], className="ticker list-unstyled mb-0", id="ov-ticker-list")
+
+
+def _instant(text):
+    import datetime as dt
+    return dt.datetime.fromisoformat(text)
 
 
 def children_table(children: list[dict]):
@@ -41,8 +73,8 @@ def children_table(children: list[dict]):
     return dbc.Table([head, body], size="sm", hover=True, striped=True, className="mb-0 children-table")
 
 
-def overview_page(region, chain, summary: dict, children: list[dict], geojson: dict, as_of,
-                  refresh_seconds: int, state: dict):
+def overview_page(region, chain, snap: dict, geojson: dict, refresh_seconds: int, state: dict):
+    summary, children, as_of = snap["summary"], snap["children"], snap["as_of"]
     title = f"{region.name} · 综合态势"
     return html.Div([
         dcc.Store(id="ov-region", data=region.code),
@@ -55,9 +87,15 @@ def overview_page(region, chain, summary: dict, children: list[dict], geojson: d
         html.Div(kpi_row(summary), id="ov-kpis"),
         dbc.Row([
             dbc.Col(dbc.Card([
-                dbc.CardHeader(f"下级区域 · {MAP_MEASURE[1]}"),
+                dbc.CardHeader(html.Div([
+                    html.Span("下级区域分布", className="me-3"),
+                    dbc.RadioItems(id="ov-measure", value=DEFAULT_MEASURE, inline=True,
+                                   options=[{"label": v[0], "value": k} for k, v in MEASURES.items()]),
+                ], className="d-flex flex-wrap align-items-center")),
+                # responsive: the map follows its card's size after the first paint too
                 dbc.CardBody(dcc.Graph(id="ov-map", figure=map_figure(region.code, geojson, children),
-                                       config={"displayModeBar": False}), className="p-1"),
+                                       config={"displayModeBar": False}, responsive=True,
+                                       style={"height": "480px"}), className="p-1"),
                 dbc.CardFooter(schematic_note()),
             ]), lg=7, className="mb-3"),
             dbc.Col(dbc.Card([
@@ -65,5 +103,15 @@ def overview_page(region, chain, summary: dict, children: list[dict], geojson: d
                 dbc.CardBody(html.Div(children_table(children), id="ov-children"),
                              className="p-0 children-scroll"),
             ]), lg=5, className="mb-3"),
+        ]),
+        dbc.Row([
+            dbc.Col(dbc.Card([dbc.CardHeader("近7日事件受理与办结"),
+                              dbc.CardBody(dcc.Graph(id="ov-trend", figure=trend_figure(snap["trend"]),
+                                                     config={"displayModeBar": False}), className="p-1")]),
+                    lg=6, className="mb-3"),
+            dbc.Col(dbc.Card([dbc.CardHeader([html.I(className="bi bi-broadcast me-1"), "实时事件"]),
+                              dbc.CardBody(html.Div(ticker(snap["ticker"]), id="ov-ticker"),
+                                           className="p-0 ticker-box")]),
+                    lg=6, className="mb-3"),
         ]),
     ])

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 # path -> label; the views of issue #3 join this list as they land.
-NAV = (("/", "总览"),)
+NAV = (("/", "总览"), ("/incidents", "事件流转"), ("/patrols", "巡查覆盖"), ("/opinion", "社情民意"))
 
 
 def navbar():
@@ -18,11 +18,11 @@ def navbar():
 
 
 def app_shell():
+    # #frame is the 1920×1080 canvas that big-screen mode scales to the real screen.
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Interval(id="clock-tick", interval=1000),
-        navbar(),
-        dbc.Container(id="page", fluid=True),
+        html.Div([navbar(), dbc.Container(id="page", fluid=True)], id="frame", className="frame"),
     ])
 
 

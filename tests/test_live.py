@@ -13,7 +13,7 @@ from .dashcall import call, find
 
 def _tick(client, app, state):
     key = find(app, "ov-state.data")
-    return call(client, app, key, [1], ["450800", state])
+    return call(client, app, key, [1], ["450800", state, "incidents_today"])
 
 
 def test_live001_unchanged_tick_sends_nothing(app, client):

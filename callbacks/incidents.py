@@ -1,0 +1,102 @@
+"""事件流转 callbacks: first render and live ticks (KPIs, Patch of figure values, grid rows)."""
+from __future__ import annotations
+
+from dash import Input, Output, Patch, State
+from dash.exceptions import PreventUpdate
+
+from data_access import RegionError, incidents, regions
+from data_access.cache import remember
+from data_access.scope import check_code
+from data_access.timeutil import local_day
+from dashboard import runtime
+from layouts import incidents as view
+from layouts.kpis import kpi_row
+
+from . import live
+
+KIND = "incidents"
+# The 30-day figures (daily trend, department response times) cost most of a city-level
+# compute and move slowly: they are recomputed every SLOW_SECONDS, not every tick; the
+# trend's today point still comes live from the KPIs.
+SLOW_SECONDS = 300
+
+
+def compute(conn, scope, code, now) -> dict:
+    kpis = incidents.kpis(conn, scope, code, now)
+
+    def slow():
+        return {"trend": incidents.daily_trend(conn, scope, code, now),
+                "departments": incidents.response_times(conn, scope, code, now)}
+    # The local day in the key: the 30-day window moves at midnight, not at a bucket edge.
+    month = remember(f"{KIND}-30d-{local_day(now)}", scope.code, code, now, SLOW_SECONDS, slow)
+    return {"kpis": kpis,
+            "flows": incidents.flows(conn, scope, code, now),
+            "overdue": incidents.overdue(conn, scope, code, now),
+            "children": incidents.children(conn, scope, code, now),
+            "trend": incidents.with_today(month["trend"], kpis, now),
+            "departments": month["departments"]}
+
+
+def page(code: str | None):
+    scope = runtime.scope()
+    with runtime.engine().connect() as conn:
+        region = regions.get(conn, scope, code)
+        chain = regions.breadcrumb(conn, scope, region.code)
+    snap = live.snapshot(KIND, region.code, compute)
+    return view.incidents_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"), live.first_state(snap))
+
+
+# Only data arrays go back on a tick: layout, colours and axes stay in the browser.
+VALUE_KEYS = ("x", "y", "text", "customdata", "node", "link")
+
+
+def values_patch(fig) -> Patch:
+    body = fig.to_plotly_json()
+    patch = Patch()
+    for i, trace in enumerate(body["data"]):
+        for key in VALUE_KEYS:
+            if key in trace:
+                patch["data"][i][key] = trace[key]
+    patch["layout"]["annotations"] = body["layout"].get("annotations", [])
+    patch["layout"]["height"] = body["layout"].get("height")
+    return patch
+
+
+def render(snap: dict) -> list:
+    code = None  # uirevision is not part of a values patch
+    overdue = snap["overdue"]
+    return [
+        kpi_row(snap["kpis"], view.KPIS),
+        values_patch(view.volume_figure(code, snap["flows"], "source")),
+        values_patch(view.volume_figure(code, snap["flows"], "category")),
+        values_patch(view.sankey_figure(code, snap["flows"])),
+        view.overdue_rows(overdue["rows"]),
+        view.overdue_total(overdue["total"], len(overdue["rows"])),
+        values_patch(view.department_figure(code, snap["departments"])),
+        view.department_table(snap["departments"]),
+        values_patch(view.trend_figure(code, snap["trend"])),
+        view.children_table(snap["children"]),
+    ]
+
+
+OUTPUTS = [Output("inc-kpis", "children"), Output("inc-source", "figure"),
+           Output("inc-category", "figure"), Output("inc-sankey", "figure"),
+           Output("inc-overdue", "rowData"), Output("inc-overdue-total", "children"),
+           Output("inc-dept", "figure"), Output("inc-dept-counts", "children"),
+           Output("inc-trend", "figure"), Output("inc-children", "children")]
+
+
+def tick(_n, code, state):
+    try:
+        code = check_code(code)  # any client can send any payload: only a well-formed code goes on
+    except RegionError:
+        raise PreventUpdate from None
+    return live.tick(KIND, code, state, compute, render, len(OUTPUTS))
+
+
+def register(app) -> None:
+    app.callback(
+        *OUTPUTS, Output("inc-updated", "children"), Output("inc-state", "data"),
+        Input("inc-tick", "n_intervals"), State("inc-region", "data"), State("inc-state", "data"),
+        prevent_initial_call=True,
+    )(tick)

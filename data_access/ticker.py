@@ -1,0 +1,35 @@
+"""The incident ticker: the newest incidents of a subtree, as known at now."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from . import quality
+from .schema import incident, region
+from .scope import Scope, in_region, resolve
+
+SOURCE_NAMES = {"patrol": "巡查上报", "hotline_12345": "12345热线", "police_110": "110警情",
+                "mediation": "矛调中心", "wechat": "微信群", "department": "部门移交"}
+
+
+def latest(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
+           limit: int = 15) -> list[dict]:
+    """Newest first. One indexed query shared by every screen on this region (via the snapshot)."""
+    r = resolve(conn, scope, code)
+    joined, located = in_region(incident, r)
+    town = region.alias("town")
+    village = region.alias("village")
+    rows = conn.execute(
+        select(incident.c.id, incident.c.reported_at, incident.c.source, incident.c.category,
+               incident.c.severity, incident.c.title, town.c.name.label("township"),
+               village.c.name.label("village"))
+        .select_from(joined.outerjoin(town, town.c.code == incident.c.township_code)
+                     .outerjoin(village, village.c.code == incident.c.village_code))
+        .where(located, quality.incident_ok(now),
+               incident.c.reported_at >= now - dt.timedelta(days=3))
+        .order_by(incident.c.reported_at.desc(), incident.c.id.desc()).limit(limit))
+    return [{"id": row.id, "reported_at": row.reported_at.isoformat(), "source": SOURCE_NAMES.get(row.source, row.source),
+             "category": row.category, "severity": row.severity, "title": row.title,
+             "place": f"{row.township or ''}{row.village or ''}"} for row in rows]

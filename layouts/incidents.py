@@ -1,0 +1,319 @@
+"""事件流转: what came in, where it is, what is late. Data in, components and figures out."""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import dcc, html
+from plotly.subplots import make_subplots
+
+from . import fmt
+from .kpis import kpi_row
+from .shell import breadcrumb, updated_badge
+
+PATH = "/incidents"
+KPIS = ("incidents_today", "closed_today", "clearance_rate_today", "open_incidents", "overdue_incidents")
+
+SOURCES = {"patrol": "巡查上报", "hotline_12345": "12345热线", "police_110": "110警情",
+           "mediation": "矛调中心", "wechat": "微信群", "department": "部门移交"}
+CATEGORIES = ("矛盾纠纷", "治安隐患", "安全生产", "消防安全", "环境卫生", "道路交通", "民生服务",
+              "城建市容", "群体性事件", "其他")
+LEVELS = {"grid": "一格解决", "township": "乡镇", "county": "县区", "city": "市级（全网联动）"}
+STATES = {"closed": "已办结", "in_progress": "处置中", "dispatched": "已吹哨", "reported": "已上报"}
+SEVERITY = {1: "轻微", 2: "一般", 3: "较重", 4: "重大"}
+UNKNOWN = "未知"
+
+TODAY_COLOR, WEEK_COLOR = "#b91c1c", "#64748b"
+STAGE_COLORS = ("#2563eb", "#d97706", "#7c3aed", "#059669")
+STATE_COLORS = {"已办结": "#16a34a", "处置中": "#f59e0b", "已吹哨": "#f97316", "已上报": "#dc2626"}
+
+
+def _label(mapping: dict, key) -> str:
+    return mapping.get(key, key or UNKNOWN)
+
+
+def _ordered(known, present) -> list:
+    """Known labels in their fixed order (so bars keep their places), then anything unexpected."""
+    known = list(known)
+    return known + sorted(p for p in present if p not in known)
+
+
+def _base(fig: go.Figure, region_code: str, height: int, **layout) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      legend={"orientation": "h", "y": 1.12, "x": 0},
+                      uirevision=region_code,  # ticks keep the user's zoom; a new region resets it
+                      **layout)
+    return fig
+
+
+def _empty_note(show: bool, text: str) -> list:
+    return [{"text": text, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+             "font": {"size": 16, "color": "#94a3b8"}}] if show else []
+
+
+# --- volumes by source / category ---------------------------------------------------
+
+def volumes(flows: list[dict], field: str) -> dict:
+    """{"labels", "today", "week"} summed over the flow rows by `field` (source or category)."""
+    today: dict = {}
+    week: dict = {}
+    for f in flows:
+        key = f[field] if f[field] is not None else UNKNOWN
+        today[key] = today.get(key, 0) + f["today"]
+        week[key] = week.get(key, 0) + f["week"]
+    keys = _ordered(SOURCES if field == "source" else CATEGORIES, week)
+    names = SOURCES if field == "source" else {}
+    return {"keys": keys, "labels": [_label(names, k) for k in keys],
+            "today": [today.get(k, 0) for k in keys], "week": [week.get(k, 0) for k in keys]}
+
+
+def volume_figure(region_code: str, flows: list[dict], field: str) -> go.Figure:
+    v = volumes(flows, field)
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
+                        subplot_titles=("今日", "近7日"))
+    # Two panels, each on its own scale: today's handful would vanish beside the week's total.
+    fig.add_trace(go.Bar(name="今日", y=v["labels"], x=v["today"], orientation="h", text=v["today"],
+                         textposition="auto", marker={"color": TODAY_COLOR}, customdata=v["keys"],
+                         hovertemplate="%{y}<br>今日：%{x} 件<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Bar(name="近7日", y=v["labels"], x=v["week"], orientation="h", text=v["week"],
+                         textposition="auto", marker={"color": WEEK_COLOR}, customdata=v["keys"],
+                         hovertemplate="%{y}<br>近7日：%{x} 件<extra></extra>"), row=1, col=2)
+    fig.update_yaxes(autorange="reversed", row=1, col=1)
+    _base(fig, region_code, 110 + 26 * len(v["keys"]), showlegend=False)
+    return fig
+
+
+# --- Sankey: source → category → handling level → state --------------------------------
+
+def sankey_data(flows: list[dict]) -> dict:
+    """Nodes and links of the four-stage flow over the last 7 days (empty stages left out)."""
+    stages = [
+        ("source", lambda k: _label(SOURCES, k), list(SOURCES)),
+        ("category", lambda k: k or UNKNOWN, list(CATEGORIES)),
+        ("level", lambda k: _label(LEVELS, k), list(LEVELS)),
+        ("state", lambda k: _label(STATES, k), list(STATES)),
+    ]
+    totals: list[dict] = [{} for _ in stages]
+    pairs: list[dict] = [{} for _ in stages[1:]]
+    for f in flows:
+        if not f["week"]:
+            continue
+        keys = [f[name] for name, _, _ in stages]
+        for i, k in enumerate(keys):
+            totals[i][k] = totals[i].get(k, 0) + f["week"]
+        for i in range(len(stages) - 1):
+            pair = (keys[i], keys[i + 1])
+            pairs[i][pair] = pairs[i].get(pair, 0) + f["week"]
+    labels, colors, index = [], [], {}
+    for i, (_, name, order) in enumerate(stages):
+        present = [k for k in order if k in totals[i]] + sorted(
+            (k for k in totals[i] if k not in order), key=lambda k: str(k))
+        for k in present:
+            index[(i, k)] = len(labels)
+            label = name(k)
+            labels.append(label)
+            colors.append(STATE_COLORS.get(label, STAGE_COLORS[i]) if i == 3 else STAGE_COLORS[i])
+    source, target, value, link_colors = [], [], [], []
+    for i, stage_pairs in enumerate(pairs):
+        for (a, b), n in sorted(stage_pairs.items(), key=lambda p: (index[(i, p[0][0])], index[(i + 1, p[0][1])])):
+            source.append(index[(i, a)])
+            target.append(index[(i + 1, b)])
+            value.append(n)
+            link_colors.append("rgba(100,116,139,0.28)")
+    return {"labels": labels, "colors": colors, "source": source, "target": target,
+            "value": value, "link_colors": link_colors}
+
+
+def sankey_figure(region_code: str, flows: list[dict]) -> go.Figure:
+    s = sankey_data(flows)
+    fig = go.Figure(go.Sankey(
+        arrangement="snap", valueformat="d", valuesuffix=" 件",
+        node={"label": s["labels"], "color": s["colors"], "pad": 12, "thickness": 16,
+              "line": {"width": 0}},
+        link={"source": s["source"], "target": s["target"], "value": s["value"],
+              "color": s["link_colors"]},
+    ))
+    _base(fig, region_code, 460, font={"size": 13},
+          annotations=_empty_note(not s["value"], "近7日无事件"))
+    return fig
+
+
+# --- overdue (SLA) ----------------------------------------------------------------------
+
+OVERDUE_COLUMNS = [
+    {"field": "title", "headerName": "事件", "minWidth": 220, "flex": 2, "tooltipField": "title"},
+    {"field": "category", "headerName": "类别", "width": 100},
+    {"field": "severity", "headerName": "等级", "width": 86},
+    {"field": "area", "headerName": "所在网格", "minWidth": 220, "flex": 2, "tooltipField": "area"},
+    {"field": "department", "headerName": "承办部门", "width": 130},
+    {"field": "reported", "headerName": "上报时间", "width": 150},
+    {"field": "due", "headerName": "办理时限", "width": 150},
+    {"field": "hours_late", "headerName": "超期（小时）", "width": 120, "sort": "desc",
+     "type": "numericColumn", "cellClass": "text-danger fw-bold"},
+    {"field": "state", "headerName": "状态", "width": 90},
+]
+
+
+def overdue_rows(rows: list[dict]) -> list[dict]:
+    """AG Grid rows: plain strings and numbers (the grid shows citizens' text as text, never HTML)."""
+    return [{"id": str(r["id"]), "title": r["title"] or "（无标题）", "category": r["category"] or UNKNOWN,
+             "severity": f"{r['severity']}级·{SEVERITY.get(r['severity'], '')}" if r["severity"] else "—",
+             "area": " / ".join(p for p in (r["township"], r["village"], r["grid"]) if p),
+             "department": r["department"] or "网格自办", "reported": fmt.stamp(r["reported_at"]),
+             "due": fmt.stamp(r["sla_due_at"]), "hours_late": r["hours_late"],
+             "state": _label(STATES, r["state"])} for r in rows]
+
+
+def overdue_total(total: int, shown: int):
+    if not total:
+        return dbc.Badge("无超期事件", color="success", className="ms-2", id="inc-overdue-count", title="0")
+    text = f"共 {fmt.count(total)} 件" + (f"，列出超期最久的 {shown} 件" if shown < total else "")
+    return dbc.Badge(text, color="danger", className="ms-2", id="inc-overdue-count", title=str(total))
+
+
+def overdue_grid(rows: list[dict]):
+    return dag.AgGrid(
+        id="inc-overdue", columnDefs=OVERDUE_COLUMNS, rowData=overdue_rows(rows),
+        getRowId="params.data.id",
+        defaultColDef={"resizable": True, "sortable": True, "filter": True},
+        dashGridOptions={"tooltipShowDelay": 300, "animateRows": False,
+                         "localeText": {"noRowsToShow": "暂无超期事件"}},
+        style={"height": "420px"})
+
+
+# --- department response 吹哨→报到 -------------------------------------------------------
+
+def department_figure(region_code: str, depts: list[dict]) -> go.Figure:
+    names = [d["department"] for d in depts]
+    counts = [d["count"] for d in depts]
+    fig = go.Figure([
+        go.Bar(name="中位数", y=names, x=[d["median"] for d in depts], orientation="h",
+               marker={"color": "#2563eb"}, customdata=counts, text=[fmt.decimal(d["median"]) for d in depts],
+               textposition="auto",
+               hovertemplate="%{y}<br>中位数：%{x} 分钟<br>样本：%{customdata} 件<extra></extra>"),
+        go.Bar(name="P90", y=names, x=[d["p90"] for d in depts], orientation="h",
+               marker={"color": "#f59e0b"}, customdata=counts, text=[fmt.decimal(d["p90"]) for d in depts],
+               textposition="auto",
+               hovertemplate="%{y}<br>90%分位：%{x} 分钟<br>样本：%{customdata} 件<extra></extra>"),
+    ])
+    fig.update_yaxes(autorange="reversed")  # slowest first, at the top
+    fig.update_xaxes(title_text="分钟")
+    _base(fig, region_code, 140 + 44 * max(len(depts), 2), barmode="group",
+          annotations=_empty_note(not depts, "近30日无吹哨报到记录"))
+    return fig
+
+
+def department_table(depts: list[dict]):
+    """The counts behind the bars (a bar without its sample size misleads)."""
+    if not depts:
+        return html.Div()
+    return dbc.Table([
+        html.Thead(html.Tr([html.Th("部门"), html.Th("报到件数"), html.Th("中位数（分钟）"),
+                            html.Th("P90（分钟）")])),
+        html.Tbody([html.Tr([html.Td(d["department"]), html.Td(fmt.count(d["count"])),
+                             html.Td(fmt.decimal(d["median"])), html.Td(fmt.decimal(d["p90"]))])
+                    for d in depts]),
+    ], size="sm", striped=True, className="mb-0 children-table", id="inc-dept-table")
+
+
+# --- daily trend ---------------------------------------------------------------------------
+
+def trend_figure(region_code: str, trend: list[dict]) -> go.Figure:
+    days = [t["day"] for t in trend]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Bar(name="上报", x=days, y=[t["reported"] for t in trend], marker={"color": WEEK_COLOR},
+                         hovertemplate="%{x}<br>上报：%{y} 件<extra></extra>"), secondary_y=False)
+    fig.add_trace(go.Bar(name="办结", x=days, y=[t["closed"] for t in trend], marker={"color": "#16a34a"},
+                         hovertemplate="%{x}<br>办结：%{y} 件<extra></extra>"), secondary_y=False)
+    fig.add_trace(go.Scatter(name="日清零率", x=days, mode="lines+markers",
+                             y=[None if t["clearance_rate"] is None else round(t["clearance_rate"] * 100, 1)
+                                for t in trend],
+                             line={"color": TODAY_COLOR, "width": 2}, connectgaps=False,
+                             hovertemplate="%{x}<br>日清零率：%{y}%<extra></extra>"), secondary_y=True)
+    fig.update_yaxes(title_text="件", secondary_y=False)
+    fig.update_yaxes(title_text="日清零率 %", range=[0, 105], secondary_y=True, showgrid=False)
+    fig.update_xaxes(type="category", tickangle=-45)
+    _base(fig, region_code, 380, barmode="group")
+    return fig
+
+
+# --- children ranking -----------------------------------------------------------------
+
+def child_href(child: dict) -> str:
+    return f"/grid/{child['code']}" if child["level"] == "grid" else f"{PATH}?region={child['code']}"
+
+
+def children_table(children: list[dict]):
+    if not children:
+        return html.P("网格为最小单元，无下级区域。", className="text-muted p-2 mb-0")
+    head = html.Thead(html.Tr([html.Th("下级区域"), html.Th("今日事件"), html.Th("在办"),
+                               html.Th("超期"), html.Th("日清零率")]))
+    ranked = sorted(children, key=lambda c: (-(c["overdue_incidents"] or 0), -(c["open_incidents"] or 0),
+                                             -(c["incidents_today"] or 0), c["code"]))
+    body = html.Tbody([
+        html.Tr([
+            html.Td(dcc.Link(c["name"], href=child_href(c), id=f"inc-child-{c['code']}")),
+            html.Td(fmt.count(c["incidents_today"])),
+            html.Td(fmt.count(c["open_incidents"])),
+            html.Td(fmt.count(c["overdue_incidents"]),
+                    className="text-danger fw-bold" if c["overdue_incidents"] else None),
+            html.Td(fmt.percent(c["clearance_rate_today"])),
+        ]) for c in ranked
+    ])
+    return dbc.Table([head, body], size="sm", hover=True, striped=True, className="mb-0 children-table")
+
+
+# --- the page ----------------------------------------------------------------------------
+
+def _card(header, body, footer=None, body_class="p-1", **col):
+    parts = [dbc.CardHeader(header), dbc.CardBody(body, className=body_class)]
+    if footer is not None:
+        parts.append(dbc.CardFooter(html.Small(footer, className="text-muted")))
+    return dbc.Col(dbc.Card(parts, className="h-100"), className="mb-3", **col)
+
+
+def _graph(id_: str, fig: go.Figure):
+    return dcc.Graph(id=id_, figure=fig, config={"displayModeBar": False})
+
+
+def incidents_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
+    """snap: kpis, flows, overdue, departments, trend, children (callbacks.incidents.compute)."""
+    code = region.code
+    overdue = snap["overdue"]
+    return html.Div([
+        dcc.Store(id="inc-region", data=code),
+        dcc.Store(id="inc-state", data=state),
+        dcc.Interval(id="inc-tick", interval=refresh_seconds * 1000),
+        breadcrumb(chain, PATH),
+        html.Div([html.H4(f"{region.name} · 事件流转", className="mb-0 me-3"),
+                  html.Div(updated_badge(snap["as_of"]), id="inc-updated")],
+                 className="d-flex align-items-center mb-2"),
+        html.Div(kpi_row(snap["kpis"], KPIS), id="inc-kpis"),
+        dbc.Row([
+            _card("事件来源", _graph("inc-source", volume_figure(code, snap["flows"], "source")), lg=5),
+            _card("事件类别", _graph("inc-category", volume_figure(code, snap["flows"], "category")), lg=7),
+        ], className="g-3"),
+        dbc.Row([
+            _card("近7日事件流转：来源 → 类别 → 处置层级 → 当前状态",
+                  _graph("inc-sankey", sankey_figure(code, snap["flows"])),
+                  "处置层级：一格解决（网格）→ 乡镇 → 县区 → 市级（全网联动）；状态按当前时刻的办理进度。", lg=8),
+            _card("下级区域排行（按超期，点击下钻）",
+                  html.Div(children_table(snap["children"]), id="inc-children"),
+                  body_class="p-0 children-scroll", lg=4),
+        ], className="g-3"),
+        dbc.Row([
+            _card(html.Span(["超期督办（在办且已过办理时限）",
+                             html.Span(overdue_total(overdue["total"], len(overdue["rows"])),
+                                       id="inc-overdue-total")]),
+                  overdue_grid(overdue["rows"]), lg=12),
+        ], className="g-3"),
+        dbc.Row([
+            _card("部门响应时长（吹哨→报到，近30日）",
+                  [_graph("inc-dept", department_figure(code, snap["departments"])),
+                   html.Div(department_table(snap["departments"]), id="inc-dept-counts")],
+                  "按近30日上报、已吹哨且已报到的事件计；每5分钟更新。", lg=6),
+            _card("近30日办结趋势", _graph("inc-trend", trend_figure(code, snap["trend"])),
+                  "日清零率：当日上报事件中当日办结的比例（今日为截至此刻）。", lg=6),
+        ], className="g-3"),
+    ])

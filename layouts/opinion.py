@@ -1,0 +1,335 @@
+"""社情民意晴雨表: the barometer as weather, volume against its baseline, mood, topics, channels.
+
+Pure functions: the view's snapshot in, components and figures out.
+"""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from data_access.metrics import weather
+
+from . import figures, fmt  # noqa: F401 - figures registers the house plotly template
+from .kpis import kpi_card
+from .shell import breadcrumb, updated_badge
+
+KPI_KEYS = ("appeals_today", "negative_share_today", "satisfaction_30d", "barometer_index")
+CHANNEL_NAMES = {"hotline_12345": "12345热线", "wechat": "微信群", "visit": "来访",
+                 "letter": "来信", "online": "网上"}
+# weather label -> (Bootstrap icon, colour)
+WEATHER = {"晴": ("bi-sun", "#f59e0b"), "多云": ("bi-cloud-sun", "#eab308"),
+           "阴": ("bi-cloud", "#64748b"), "雨": ("bi-cloud-rain", "#2563eb"),
+           "暴雨": ("bi-cloud-lightning-rain", "#7c3aed")}
+PARTS = (("volume_score", "诉求量", "近7日日均 ÷ 前28日日均"),
+         ("mood_score", "情绪", "负面占比：近7日 对比 前28日"),
+         ("satisfaction_score", "满意度", "近30日平均满意度"))
+RED, BLUE, GREY = "#b91c1c", "#2563eb", "#94a3b8"
+TREND_DAYS = 30  # negative share and satisfaction charts
+GRAPH_CONFIG = {"displayModeBar": False}
+SENTIMENT_NOTE = "未标注情绪的诉求不计入负面占比；未标注话题的诉求计为“未分类”。"
+
+
+# --- small helpers ------------------------------------------------------------
+
+def channel_name(code) -> str:
+    return CHANNEL_NAMES.get(code, code or "未知")
+
+
+def p_text(p) -> str:
+    if p is None:
+        return "—"
+    if p < 1e-300:
+        return "≈0"  # below what a float holds
+    return f"{p:.1e}" if p < 1e-4 else f"{p:.4f}"
+
+
+def ratio_text(topic: dict) -> str:
+    if topic["ratio"] is None:
+        return "新出现" if topic["count_7d"] else "—"
+    return f"{topic['ratio']:.2f}×"
+
+
+def sentiment_text(value) -> str:
+    if value is None:
+        return "未标注"
+    mood = "负面" if value < 0 else ("正面" if value > 0.15 else "中性")
+    return f"{mood} {value:+.2f}"
+
+
+def kpis(summary: dict):
+    """The four appeal KPI cards (kpi-<key> ids, exact values in titles), a quarter row each."""
+    return dbc.Row([dbc.Col(kpi_card(k, summary.get(k)), xs=6, xl=3, className="mb-2") for k in KPI_KEYS],
+                   className="g-2")
+
+
+def weather_icon(index):
+    label = weather(index)
+    return label, *WEATHER.get(label, ("bi-question-circle", GREY))
+
+
+def child_href(child: dict) -> str:
+    return f"/grid/{child['code']}" if child["level"] == "grid" else f"/opinion?region={child['code']}"
+
+
+# --- the barometer ------------------------------------------------------------
+
+def weather_panel(summary: dict):
+    """The index as weather: one glyph readable from 5 m, the index, and its three parts."""
+    index = summary.get("barometer_index")
+    baro = summary.get("barometer") or {}
+    label, icon, colour = weather_icon(index)
+    parts = []
+    for key, name, hint in PARTS:
+        score = baro.get(key)
+        parts.append(html.Div([
+            html.Div([html.Span(name, className="fw-bold"),
+                      html.Span(fmt.decimal(score), id=f"op-part-{key}", title="" if score is None else str(score),
+                                className="fw-bold fs-5")],
+                     className="d-flex justify-content-between"),
+            dbc.Progress(value=score or 0, max=100, style={"height": "10px"},
+                         color="success" if (score or 0) >= 65 else "warning" if (score or 0) >= 35 else "danger"),
+            html.Small(hint, className="text-muted"),
+        ], className="mb-2"))
+    detail = []
+    if baro.get("volume_ratio") is not None:
+        detail.append(f"诉求量为常态的 {baro['volume_ratio']:.2f} 倍")
+    if baro.get("negative_share_7d") is not None and baro.get("negative_share_28d") is not None:
+        detail.append(f"负面占比 {fmt.percent(baro['negative_share_7d'])}（前28日 {fmt.percent(baro['negative_share_28d'])}）")
+    return dbc.Row([
+        dbc.Col(html.Div([
+            html.I(className=f"bi {icon}", id="op-weather-icon",
+                   style={"fontSize": "7.5rem", "lineHeight": "1", "color": colour}),
+            html.Div(label, id="op-weather-label", title=label,
+                     style={"fontSize": "3.2rem", "fontWeight": 800, "lineHeight": "1.1", "color": colour}),
+            html.Div(["指数 ", html.Span(fmt.decimal(index), id="op-weather-index",
+                                         title="" if index is None else str(index))],
+                     style={"fontSize": "1.6rem", "fontWeight": 700}),
+        ], className="text-center"), xs=12, md=5, className="d-flex align-items-center justify-content-center"),
+        dbc.Col([*parts, html.Small("；".join(detail), className="text-muted")], xs=12, md=7),
+    ], className="align-items-center g-2")
+
+
+# --- figures --------------------------------------------------------------------
+
+def _layout(fig: go.Figure, height: int, **extra) -> go.Figure:
+    base = {"height": height, "margin": {"l": 44, "r": 12, "t": 8, "b": 30},
+            "legend": {"orientation": "h", "y": 1.14}, "hovermode": "x unified"}
+    fig.update_layout(**{**base, **extra})
+    return fig
+
+
+def volume_series(days: list[dict]) -> dict:
+    return {"x": [d["day"] for d in days], "bars": [d["appeals"] for d in days],
+            "baseline": [d["baseline"] for d in days]}
+
+
+def volume_figure(days: list[dict]) -> go.Figure:
+    s = volume_series(days)
+    fig = go.Figure([
+        go.Bar(x=s["x"], y=s["bars"], name="每日诉求", marker_color=RED, opacity=0.85),
+        go.Scatter(x=s["x"], y=s["baseline"], name="前28日均值（基线）", mode="lines",
+                   line={"color": BLUE, "width": 3}),
+    ])
+    return _layout(fig, 280, bargap=0.25, xaxis={"tickformat": "%m-%d"})
+
+
+def mood_series(days: list[dict]) -> dict:
+    tail = days[-TREND_DAYS:]
+    return {"x": [d["day"] for d in tail],
+            "negative": [None if d["negative_share"] is None else round(d["negative_share"] * 100, 1) for d in tail],
+            "satisfaction": [d["satisfaction"] for d in tail]}
+
+
+def negative_figure(days: list[dict]) -> go.Figure:
+    s = mood_series(days)
+    fig = go.Figure(go.Scatter(x=s["x"], y=s["negative"], name="负面占比%", mode="lines+markers",
+                               line={"color": RED, "width": 3}, connectgaps=False))
+    return _layout(fig, 230, yaxis={"ticksuffix": "%", "rangemode": "tozero"}, xaxis={"tickformat": "%m-%d"})
+
+
+def satisfaction_figure(days: list[dict]) -> go.Figure:
+    s = mood_series(days)
+    fig = go.Figure(go.Scatter(x=s["x"], y=s["satisfaction"], name="满意度", mode="lines+markers",
+                               line={"color": "#16a34a", "width": 3}, connectgaps=False))
+    return _layout(fig, 230, yaxis={"range": [1, 5.1]}, xaxis={"tickformat": "%m-%d"})
+
+
+def topic_series(topics: list[dict]) -> dict:
+    shown = list(reversed(topics[:12]))  # the busiest at the top of a horizontal bar chart
+    colours = [RED if t["rising"] else GREY if t["topic"] == "未分类" else BLUE for t in shown]
+    return {"y": [t["topic"] for t in shown], "x": [t["count_7d"] for t in shown],
+            "customdata": [t["topic"] for t in shown], "colours": colours}
+
+
+def topics_figure(topics: list[dict]) -> go.Figure:
+    s = topic_series(topics)
+    fig = go.Figure(go.Bar(
+        y=s["y"], x=s["x"], customdata=s["customdata"], orientation="h",
+        marker={"color": s["colours"]},
+        hovertemplate="%{y}：%{x} 件（点击筛选下方列表）<extra></extra>"))
+    return _layout(fig, 340, hovermode="closest", margin={"l": 80, "r": 12, "t": 8, "b": 30},
+                   yaxis={"type": "category"})
+
+
+def channel_series(channels: list[dict]) -> dict:
+    return {"labels": [channel_name(c["channel"]) for c in channels], "values": [c["appeals"] for c in channels]}
+
+
+def channels_figure(channels: list[dict]) -> go.Figure:
+    s = channel_series(channels)
+    fig = go.Figure(go.Pie(labels=s["labels"], values=s["values"], hole=0.5, sort=False,
+                           textinfo="label+percent", marker={"colors": [RED, BLUE, "#16a34a", "#f59e0b", "#7c3aed", GREY]}))
+    return _layout(fig, 300, showlegend=False, hovermode="closest", margin={"l": 10, "r": 10, "t": 10, "b": 10})
+
+
+# --- tables --------------------------------------------------------------------
+
+def rising_table(topics: list[dict]):
+    """风向标: each topic this week against what its previous 28 days lead one to expect."""
+    if not topics:
+        return html.P("近35日无诉求", className="text-muted p-2 mb-0")
+    ranked = sorted(topics, key=lambda t: (not t["rising"], t["p_value"], -t["count_7d"]))
+    head = html.Thead(html.Tr([html.Th("话题"), html.Th("近7日"), html.Th("预期"), html.Th("倍数"),
+                               html.Th("p值"), html.Th("风向")]))
+    body = html.Tbody([html.Tr([
+        html.Td(t["topic"]), html.Td(fmt.count(t["count_7d"])), html.Td(fmt.decimal(t["expected"])),
+        html.Td(ratio_text(t)), html.Td(p_text(t["p_value"]), title=repr(t["p_value"])),
+        html.Td(html.Span([html.I(className="bi bi-arrow-up-right-circle-fill me-1"), "上升"],
+                          className="text-danger fw-bold") if t["rising"] else html.Span("平稳", className="text-muted")),
+    ], id=f"op-rising-{i}", className="table-danger" if t["rising"] else None,
+        **{"data-topic": t["topic"], "data-rising": "1" if t["rising"] else "0"})
+        for i, t in enumerate(ranked)])
+    return dbc.Table([head, body], size="sm", hover=True, className="mb-0 children-table")
+
+
+def children_table(children: list[dict]):
+    """Children, stormiest first (lowest barometer index), each a link one level down."""
+    if not children:
+        return html.P("网格为最小单元，无下级区域。", className="text-muted p-2 mb-0")
+    ranked = sorted(children, key=lambda c: (c["barometer_index"] if c["barometer_index"] is not None else 999,
+                                             c["code"]))
+    head = html.Thead(html.Tr([html.Th("#"), html.Th("下级区域"), html.Th("今日诉求"), html.Th("负面占比"),
+                               html.Th("晴雨指数")]))
+    rows = []
+    for i, c in enumerate(ranked, 1):
+        label, icon, colour = weather_icon(c["barometer_index"])
+        rows.append(html.Tr([
+            html.Td(i),
+            html.Td(dcc.Link(c["name"], href=child_href(c), id=f"op-child-{c['code']}")),
+            html.Td(fmt.count(c["appeals_today"])),
+            html.Td(fmt.percent(c["negative_share_today"])),
+            html.Td([html.I(className=f"bi {icon} me-1", style={"color": colour}),
+                     fmt.decimal(c["barometer_index"]), html.Small(f" {label}", className="text-muted")],
+                    title=str(c["barometer_index"])),
+        ]))
+    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, striped=True,
+                     className="mb-0 children-table")
+
+
+RECENT_COLUMNS = [
+    {"field": "time", "headerName": "受理时间", "width": 155},
+    {"field": "channel", "headerName": "渠道", "width": 100},
+    {"field": "topic", "headerName": "话题", "width": 100},
+    {"field": "sentiment", "headerName": "情绪", "width": 110},
+    {"field": "place", "headerName": "所在区域", "flex": 1, "minWidth": 180, "tooltipField": "place"},
+    {"field": "content", "headerName": "诉求内容", "flex": 2, "minWidth": 260, "tooltipField": "content"},
+]
+
+
+def recent_rows(rows: list[dict]) -> list[dict]:
+    """AG Grid rows: plain strings only (the grid shows text, never HTML)."""
+    return [{"id": str(a["id"]), "time": fmt.stamp(a["received_at"]), "channel": channel_name(a["channel"]),
+             "topic": a["topic"], "sentiment": sentiment_text(a["sentiment"]),
+             "place": a["place"], "content": a["content"]} for a in rows]
+
+
+def recent_grid(rows: list[dict]):
+    return dag.AgGrid(
+        id="op-recent", columnDefs=RECENT_COLUMNS, rowData=recent_rows(rows),
+        getRowId="params.data.id", defaultColDef={"resizable": True, "sortable": True},
+        dashGridOptions={"tooltipShowDelay": 300, "animateRows": False,
+                         "localeText": {"noRowsToShow": "暂无诉求"}},
+        style={"height": "440px"})
+
+
+def filter_note(topic: str | None):
+    if topic is None:
+        return html.Span("全部话题（点击话题柱筛选）", className="text-muted small")
+    return html.Span([dbc.Badge(f"话题：{topic}", color="danger", className="me-2", id="op-filter-topic"),
+                      html.Span("（再次点击该话题柱或“清除筛选”恢复全部）", className="text-muted small")])
+
+
+# --- the page -----------------------------------------------------------------------
+
+def _card(header, body, footer=None, **col):
+    parts = [dbc.CardHeader(header), dbc.CardBody(body, className="p-1")]
+    if footer is not None:
+        parts.append(dbc.CardFooter(html.Small(footer, className="text-muted")))
+    return dbc.Col(dbc.Card(parts, className="h-100"), className="mb-3", **col)
+
+
+def opinion_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
+    summary, trends = snap["summary"], snap["trends"]
+    days, topics = trends["days"], trends["topics"]
+    rising = sum(1 for t in topics if t["rising"])
+    return html.Div([
+        dcc.Store(id="op-region", data=region.code),
+        dcc.Store(id="op-state", data=state),
+        dcc.Store(id="op-topic", data=None),
+        dcc.Interval(id="op-tick", interval=refresh_seconds * 1000),
+        breadcrumb(chain, "/opinion"),
+        html.Div([html.H4(f"{region.name} · 社情民意晴雨表", className="mb-0 me-3"),
+                  html.Div(updated_badge(snap["as_of"]), id="op-updated")],
+                 className="d-flex align-items-center mb-2"),
+        dbc.Row([
+            _card([html.I(className="bi bi-cloud-sun me-1"), "晴雨表"],
+                  html.Div(weather_panel(summary), id="op-weather", className="p-2"),
+                  "指数0–100：量、情绪各以本区域前28日为常态（常态=80），满意度为绝对值。"
+                  "≥80晴 ≥65多云 ≥50阴 ≥35雨 <35暴雨。", lg=5),
+            dbc.Col([
+                html.Div(kpis(summary), id="op-kpis", className="mb-1"),
+                dbc.Card([dbc.CardHeader("每日诉求量与基线（近35日）"),
+                          dbc.CardBody(dcc.Graph(id="op-volume", figure=volume_figure(days), config=GRAPH_CONFIG),
+                                       className="p-1"),
+                          dbc.CardFooter(html.Small("基线 = 该日之前28日的日均诉求量；今日截至当前。",
+                                                    className="text-muted"))]),
+            ], lg=7, className="mb-3"),
+        ]),
+        dbc.Row([
+            _card("每日负面情绪占比（近30日）",
+                  dcc.Graph(id="op-negative", figure=negative_figure(days), config=GRAPH_CONFIG),
+                  SENTIMENT_NOTE, lg=6),
+            _card("每日平均满意度（近30日，1–5分）",
+                  dcc.Graph(id="op-satisfaction", figure=satisfaction_figure(days), config=GRAPH_CONFIG),
+                  "按受理日统计已评价诉求的平均满意度；近几日的诉求多未办结评价，仅含已办结者。", lg=6),
+        ]),
+        dbc.Row([
+            _card([html.I(className="bi bi-bar-chart-line me-1"), "热点话题（近7日，红色为上升）"],
+                  dcc.Graph(id="op-topics", figure=topics_figure(topics), config=GRAPH_CONFIG),
+                  "点击话题柱筛选下方诉求列表。", lg=5),
+            _card([html.I(className="bi bi-wind me-1"), "风向标：上升话题",
+                   dbc.Badge(str(rising), color="danger" if rising else "secondary", className="ms-2",
+                             id="op-rising-count")],
+                  html.Div(rising_table(topics), id="op-rising", className="children-scroll"),
+                  "预期 = 本区域前28日该话题数 ÷ 28 × 7；p值为泊松分布单侧检验 P(X ≥ 近7日数)。"
+                  "p < 0.01 且近7日 ≥ 5 件标为上升。", lg=7),
+        ]),
+        dbc.Row([
+            _card("诉求渠道构成（近30日）",
+                  dcc.Graph(id="op-channels", figure=channels_figure(trends["channels"]), config=GRAPH_CONFIG),
+                  lg=4),
+            _card("下级区域晴雨排行（指数由低到高，点击下钻）",
+                  html.Div(children_table(snap["children"]), id="op-children", className="children-scroll"),
+                  lg=8),
+        ]),
+        dbc.Row([
+            _card(html.Div([html.Span("最新诉求（最近50条）", className="me-3"),
+                            html.Div(filter_note(None), id="op-filter", className="d-inline"),
+                            dbc.Button("清除筛选", id="op-topic-clear", size="sm", color="link",
+                                       className="py-0")],
+                           className="d-flex align-items-center flex-wrap"),
+                  recent_grid(snap["recent"]), lg=12),
+        ]),
+    ])

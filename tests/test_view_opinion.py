@@ -1,0 +1,325 @@
+"""社情民意晴雨表 (/opinion): the numbers against pandas over raw rows, the Poisson test against a
+direct sum, the topic filter against junk, live ticks, and a person drilling down in Chromium."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from urllib.parse import urlparse
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from data_access import metrics, opinion
+from data_access.engine import make_engine
+from data_access.schema import TOPICS, appeal, region
+from data_access.scope import scope_of
+from dashboard import create_app
+
+from . import oracle
+from .conftest import ARTIFACTS, now
+from .dashcall import call, find
+from .test_browser import _click
+
+SH = "Asia/Shanghai"
+LEVELS = ["city", "county", "township", "village", "grid"]
+
+
+# --- an independent reading over raw rows -------------------------------------------------
+
+def _appeals(conn, level: str, code: str, at: dt.datetime) -> pd.DataFrame:
+    """Appeals in the subtree that exist at `at` and are not bad rows, with their local day."""
+    a = oracle.located(oracle.table(conn, "appeal"), oracle.grids(conn), level, code)
+    at = pd.Timestamp(at)
+    a = a[a.received_at.notna() & (a.received_at <= at)]
+    a = a[~(a.resolved_at.notna() & (a.resolved_at < a.received_at))]
+    return a.assign(day=a.received_at.dt.tz_convert(SH).dt.strftime("%Y-%m-%d"))
+
+
+def _pmf_tail(k: int, mu: float) -> float:
+    """P(X >= k) as a plain sum of Poisson pmf terms from k upward (pmf by recurrence)."""
+    if k <= 0:
+        return 1.0
+    if mu == 0:
+        return 0.0
+    log_first = k * math.log(mu) - mu - sum(math.log(i) for i in range(1, k + 1))
+    term, terms, i = math.exp(log_first), [], k
+    while True:
+        terms.append(term)
+        i += 1
+        term *= mu / i
+        if i > mu and term <= max(terms) * 1e-18:
+            break
+    return math.fsum(terms)
+
+
+def _pick(conn, level: str) -> str:
+    if level == "city":
+        return "450800"
+    # The busiest region of the level, so every figure is non-trivial.
+    col = appeal.c.grid_code if level == "grid" else appeal.c[f"{level}_code"]
+    return conn.execute(select(col, func.count()).where(col.isnot(None)).group_by(col)
+                        .order_by(func.count().desc(), col).limit(1)).first()[0]
+
+
+# --- statistics ------------------------------------------------------------------------------
+
+def test_op001_poisson_tail_known_values():
+    # Closed forms and published values.
+    assert opinion.poisson_tail(0, 3.0) == 1.0
+    assert opinion.poisson_tail(1, 0.0) == 0.0
+    for mu in (0.1, 1.0, 7.5, 40.0):
+        assert opinion.poisson_tail(1, mu) == pytest.approx(1 - math.exp(-mu), rel=1e-12)
+    assert opinion.poisson_tail(5, 1.0) == pytest.approx(0.003659846827343712, rel=1e-10)
+    assert opinion.poisson_tail(2, 2.0) == pytest.approx(1 - 3 * math.exp(-2), rel=1e-12)
+    # Against the direct sum: small and huge counts, tails near 1 and far below any float of 1 - x.
+    for k, mu in [(3, 0.5), (5, 1.75), (10, 2.0), (20, 5.0), (78, 24.75), (150, 20.0), (400, 3.0),
+                  (30, 30.0), (25, 30.0), (2231, 2144.5), (2000, 2144.5), (9, 0.25), (144, 0.25)]:
+        got, want = opinion.poisson_tail(k, mu), _pmf_tail(k, mu)
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-300), (k, mu, got, want)
+    sig = opinion.topic_signal(78, 99)
+    assert sig["expected"] == 24.75 and sig["rising"] and sig["p_value"] < 1e-10
+    assert not opinion.topic_signal(4, 0)["rising"]  # too few to call, however unexpected
+    assert opinion.topic_signal(5, 0)["rising"] and opinion.topic_signal(5, 0)["ratio"] is None
+
+
+# --- the numbers on both databases --------------------------------------------------------
+
+@pytest.mark.parametrize("level", ["city", "township", "village"])
+def test_op002_daily_series_match_pandas(conn, city_scope, level):
+    code = _pick(conn, level)
+    got = opinion.trends(conn, city_scope, code, now())["days"]
+    a = _appeals(conn, level, code, now())
+    today = pd.Timestamp(now()).tz_convert(SH).date()
+    all_days = [(today - dt.timedelta(days=62 - i)).isoformat() for i in range(63)]
+    per_day = a.groupby("day").size().reindex(all_days, fill_value=0)
+    want = []
+    for i in range(28, 63):
+        d = all_days[i]
+        rows = a[a.day == d]
+        rated = rows[rows.sentiment.notna()]
+        sat = rows.satisfaction.dropna()
+        want.append({
+            "day": d, "appeals": len(rows), "baseline": round(per_day.iloc[i - 28:i].sum() / 28, 2),
+            "rated": len(rated), "negative": int((rated.sentiment < 0).sum()),
+            "negative_share": round(int((rated.sentiment < 0).sum()) / len(rated), 4) if len(rated) else None,
+            "satisfaction_n": len(sat), "satisfaction": round(float(sat.mean()), 2) if len(sat) else None,
+        })
+    assert got == want
+    assert sum(d["appeals"] for d in got) > 0
+
+
+@pytest.mark.parametrize("level", ["city", "township", "village"])
+def test_op003_topics_and_rising_match_pandas(conn, city_scope, level):
+    code = _pick(conn, level)
+    got = {t["topic"]: t for t in opinion.trends(conn, city_scope, code, now())["topics"]}
+    a = _appeals(conn, level, code, now())
+    at = pd.Timestamp(now())
+    a = a.assign(topic=a.topic.fillna("未分类"))
+    week = a[a.received_at >= at - pd.Timedelta(days=7)].topic.value_counts()
+    prev = a[(a.received_at >= at - pd.Timedelta(days=35)) & (a.received_at < at - pd.Timedelta(days=7))].topic.value_counts()
+    topics = set(week.index) | set(prev.index)
+    assert set(got) == topics
+    for t in topics:
+        w, b = int(week.get(t, 0)), int(prev.get(t, 0))
+        expected = b / 4.0
+        p = _pmf_tail(w, expected)
+        g = got[t]
+        assert (g["count_7d"], g["count_prev_28d"]) == (w, b), t
+        assert g["expected"] == round(expected, 2)
+        assert g["p_value"] == pytest.approx(p, rel=1e-9, abs=1e-300), t
+        assert g["rising"] == (p < 0.01 and w >= 5), t
+    counts = [t["count_7d"] for t in opinion.trends(conn, city_scope, code, now())["topics"]]
+    assert counts == sorted(counts, reverse=True)
+
+
+def test_op004_something_rises_and_channels_add_up(conn, city_scope):
+    """The tiny city's topics do rise somewhere; the channel mix covers the last 30 days."""
+    flagged = 0
+    for level in ("city", "township", "village"):
+        code = _pick(conn, level)
+        tr = opinion.trends(conn, city_scope, code, now())
+        flagged += sum(t["rising"] for t in tr["topics"])
+        a = _appeals(conn, level, code, now())
+        first = (pd.Timestamp(now()).tz_convert(SH).date() - dt.timedelta(days=29)).isoformat()
+        want = a[a.day >= first].channel.value_counts()
+        assert {c["channel"]: c["appeals"] for c in tr["channels"]} == {k: int(v) for k, v in want.items()}
+    assert flagged > 0
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_op005_headline_and_children_equal_metrics(conn, city_scope, level):
+    """The KPI row and the ranking are metrics' numbers: the overview and the API show the same."""
+    code = _pick(conn, level)
+    full = metrics.summary(conn, city_scope, code, now())
+    got = opinion.headline(conn, city_scope, code, now())
+    assert got == {**{k: full[k] for k in opinion.APPEAL_KPIS}, "barometer": full["barometer"]}
+    want = metrics.by_child(conn, city_scope, code, now())
+    kids = opinion.children(conn, city_scope, code, now())
+    assert [(k["code"], k["name"], k["level"]) for k in kids] == [(k["code"], k["name"], k["level"]) for k in want]
+    for k, w in zip(kids, want):
+        assert {key: k[key] for key in opinion.APPEAL_KPIS} == {key: w[key] for key in opinion.APPEAL_KPIS}
+    if level == "city":
+        want_oracle = oracle.summary(conn, level, code, now())
+        assert got["appeals_today"] == want_oracle["appeals_today"] > 0
+
+
+@pytest.mark.parametrize("level", ["city", "village", "grid"])
+def test_op006_recent_appeals(conn, city_scope, level):
+    code = _pick(conn, level)
+    a = _appeals(conn, level, code, now()).sort_values(["received_at", "id"], ascending=False)
+    got = opinion.recent(conn, city_scope, code, now())
+    assert [r["id"] for r in got] == a.id.head(50).tolist()
+    assert all("citizen_hash" not in r for r in got)
+    assert all(r["place"] and "?" not in r["place"] for r in got)
+    topic = a.topic.dropna().iloc[0]
+    got = opinion.recent(conn, city_scope, code, now(), topic=topic)
+    assert [r["id"] for r in got] == a[a.topic == topic].id.head(50).tolist()
+    got = opinion.recent(conn, city_scope, code, now(), topic="未分类")
+    assert [r["id"] for r in got] == a[a.topic.isna()].id.head(50).tolist()
+    assert all(r["topic"] == "未分类" for r in got)
+    for junk in ("x", "治安' OR 1=1 --", "", 12):
+        with pytest.raises(ValueError):
+            opinion.recent(conn, city_scope, code, now(), topic=junk)
+
+
+# --- callbacks over HTTP -------------------------------------------------------------------
+
+def test_op007_topic_filter_refuses_junk(app, client, conn):
+    key = find(app, "op-topic.data")
+    junk = [None, 12, "治安", [], {}, {"points": []}, {"points": [{}]}, {"points": [{"customdata": None}]},
+            {"points": [{"customdata": "'; DROP TABLE appeal; --"}]},
+            {"points": [{"customdata": ["治安"]}]}, {"points": [{"customdata": {"a": 1}}]},
+            {"points": [{"customdata": "治" * 100_000}]}, {"points": "治安"}]
+    for click in junk:
+        r = call(client, app, key, [click, None], ["450800", None])
+        assert r.status_code == 204, click
+    # A known topic in an unknown, malformed or out-of-tree region: refused too.
+    for bad in ("450899", "abc", {"x": 1}, "9" * 5000, "450800' OR 1=1 --"):
+        r = call(client, app, key, [{"points": [{"customdata": "治安"}]}, None], [bad, None])
+        assert r.status_code == 204, bad
+    # A real click: the list is that topic only; the same topic again clears the filter.
+    topic = conn.execute(select(appeal.c.topic).where(appeal.c.topic.isnot(None))
+                         .group_by(appeal.c.topic).order_by(func.count().desc()).limit(1)).scalar()
+    r = call(client, app, key, [{"points": [{"customdata": topic}]}, None], ["450800", "junk"])
+    assert r.status_code == 200
+    body = r.get_json()["response"]
+    assert body["op-topic"]["data"] == topic
+    rows = next(v["rowData"] for k, v in body.items() if k.startswith("op-recent"))
+    assert rows and {row["topic"] for row in rows} == {topic}
+    assert all("citizen_hash" not in row for row in rows)
+    r = call(client, app, key, [{"points": [{"customdata": topic}]}, None], ["450800", topic])
+    assert r.get_json()["response"]["op-topic"]["data"] is None
+    r = call(client, app, key, [None, 1], ["450800", topic], changed="op-topic-clear.n_clicks")
+    assert r.status_code == 200 and r.get_json()["response"]["op-topic"]["data"] is None
+
+
+def _tick(client, app, state, code="450800", topic=None):
+    return call(client, app, find(app, "op-state.data"), [1], [code, state, topic])
+
+
+def test_op008_live_tick(app, client):
+    from callbacks import live
+    from callbacks import opinion as cb
+    with app.server.app_context():
+        snap = live.snapshot(cb.KIND, "450800", cb.compute)
+        state = live.first_state(snap)
+    r = _tick(client, app, state)
+    assert r.status_code == 204 and r.data == b""  # unchanged: nothing sent
+    r = _tick(client, app, {"sig": "stale-signature"}, topic="'; DROP TABLE appeal; --")
+    assert r.status_code == 200
+    body = r.get_json()["response"]
+    assert body["op-kpis"]["children"]
+    for fig in ("op-volume", "op-negative", "op-satisfaction", "op-topics", "op-channels"):
+        assert body[fig]["figure"]["__dash_patch_update"] == "__dash_patch_update"
+    assert "layout" not in json.dumps(body["op-volume"]["figure"])
+    assert len(body["op-recent"]["rowData"]) == 50
+    assert _tick(client, app, {"sig": "x"}, code="450899").status_code == 204
+    assert _tick(client, app, {"sig": "x"}, code="' OR 1=1 --").status_code == 204
+
+
+def test_op009_page_renders_at_every_level(app, client, conn):
+    """The router serves the view for each level (a grid has no children to rank)."""
+    from callbacks import router
+    with app.server.app_context():
+        for level in LEVELS:
+            page = router.render("/opinion", f"?region={_pick(conn, level)}")
+            text = json.dumps(page.to_plotly_json(), default=str)
+            assert "op-kpis" in text and "page-error" not in text, level
+        assert "page-error" in json.dumps(router.render("/opinion", "?region=450899").to_plotly_json(),
+                                          default=str)
+
+
+# --- a person at the screen ---------------------------------------------------------------------
+
+@pytest.fixture()
+def browser_app(sqlite_url):
+    return create_app({"DATABASE_URL": sqlite_url, "REFRESH_SECONDS": 60})
+
+
+def _check_level(dash_duo, conn, scope, code, names):
+    want = metrics.summary(conn, scope, code, now())
+    dash_duo.wait_for_text_to_equal("#breadcrumb .active", names[code], timeout=30)
+    for key in opinion.APPEAL_KPIS:
+        el = dash_duo.find_element(f"#kpi-{key}")
+        assert el.get_attribute("title") == ("" if want[key] is None else str(want[key])), key
+    assert dash_duo.find_element("#op-weather-label").text == metrics.weather(want["barometer_index"])
+    assert dash_duo.find_element("#op-weather-index").get_attribute("title") == str(want["barometer_index"])
+
+
+def test_op010_browser_city_township_village(dash_duo, browser_app, sqlite_url):
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        scope = scope_of(conn, "450800")
+        names = dict(conn.execute(select(region.c.code, region.c.name)).all())
+        path, code = [], "450800"
+        for _ in range(4):  # city -> county -> township -> village -> grid, first child each time
+            code = conn.execute(select(region.c.code).where(region.c.parent_code == code)
+                                .order_by(region.c.code).limit(1)).scalar()
+            path.append(code)
+        dash_duo.start_server(browser_app)
+        dash_duo.driver.set_window_size(1600, 1000)
+        dash_duo.wait_for_page(url=dash_duo.server_url + "/opinion?region=450800", timeout=30)
+        _check_level(dash_duo, conn, scope, "450800", names)
+        for child in path[:3]:  # drill by clicking the ranking
+            _click(dash_duo, f"#op-child-{child}")
+            _check_level(dash_duo, conn, scope, child, names)
+            url = urlparse(dash_duo.driver.current_url)
+            assert (url.path, url.query) == ("/opinion", f"region={child}")
+        ARTIFACTS.mkdir(exist_ok=True)
+        dash_duo.driver.save_screenshot(str(ARTIFACTS / "opinion-village.png"))
+        # A township opened directly by its URL, and the village's grids open their profiles.
+        _click(dash_duo, f"#op-child-{path[3]}")
+        dash_duo.wait_for_element("#grid-workers", timeout=30)
+        assert urlparse(dash_duo.driver.current_url).path == f"/grid/{path[3]}"
+        dash_duo.wait_for_page(url=dash_duo.server_url + f"/opinion?region={path[1]}", timeout=30)
+        _check_level(dash_duo, conn, scope, path[1], names)
+    engine.dispose()
+
+
+def test_op011_browser_topic_click_filters_list(dash_duo, browser_app, sqlite_url):
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        township = _pick(conn, "township")
+    engine.dispose()
+    dash_duo.start_server(browser_app)
+    dash_duo.driver.set_window_size(1600, 1000)
+    dash_duo.wait_for_page(url=dash_duo.server_url + f"/opinion?region={township}", timeout=30)
+    dash_duo.wait_for_element("#op-topics .bars .point path", timeout=30)
+    bar = dash_duo.find_elements("#op-topics .bars .point path")[-1]  # the busiest topic, drawn on top
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", bar)
+    time.sleep(0.3)
+    label = dash_duo.driver.execute_script(
+        "const g = document.querySelector('#op-topics .js-plotly-plot'); return g.data[0].customdata.at(-1);")
+    bar.click()
+    dash_duo.wait_for_text_to_equal("#op-filter-topic", f"话题：{label}", timeout=20)
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        cells = [e.text for e in dash_duo.find_elements("#op-recent .ag-cell[col-id='topic']")]
+        if cells and set(cells) == {label}:
+            break
+        time.sleep(0.3)
+    assert cells and set(cells) == {label}
+    assert label in TOPICS or label == "未分类"
