@@ -6,7 +6,6 @@ import argparse
 import datetime as dt
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ def run_one(url: str, scale: str, end: str) -> dict:
     import json
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT), url=url, scale=scale, end=end)],
-                          check=True, capture_output=True, text=True)
+                          check=True, stdout=subprocess.PIPE, text=True)  # progress goes to stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     out["wall_seconds"] = round(time.perf_counter() - t0, 1)
     return out
@@ -46,9 +45,10 @@ def main() -> int:
     from sqlalchemy import create_engine, text
     admin = create_engine(args.pg.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     name = args.pg.rsplit("/", 1)[1]
+    quoted = admin.dialect.identifier_preparer.quote(name)
     with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        c.execute(text(f'CREATE DATABASE "{name}"'))
+        c.execute(text("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)"))
+        c.execute(text("CREATE DATABASE " + quoted))
     tmp = tempfile.mkdtemp(prefix="redgrid-bench-")
     targets = {"SQLite": f"sqlite:///{tmp}/city.db", "PostgreSQL": args.pg}
     print(f"Seed benchmark, scale `{args.scale}`, {dt.date.today()}, {platform.machine()}, "
@@ -62,9 +62,8 @@ def main() -> int:
               f"| {c['incident']:,} | {c['patrol']:,} | {c['appeal']:,} | {c['visit']:,} | {r['peak_rss_mb']:.0f} |",
               flush=True)
     with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        c.execute(text("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)"))
     subprocess.run(["rm", "-rf", tmp])
-    _ = resource
     return 0
 
 

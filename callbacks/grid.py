@@ -1,41 +1,38 @@
 """一格一档 callbacks: the grid profile page and its live refresh."""
 from __future__ import annotations
 
-from dash import Input, Output, State, no_update
-from sqlalchemy.exc import SQLAlchemyError
+from dash import Input, Output, State
 
-from data_access import RegionError, grid, metrics, regions
-from data_access.cache import remember
+from data_access import grid, metrics, regions
 from dashboard import runtime
 from layouts import grid as view
-from layouts.shell import error_page
+
+from . import live
 
 
-def body(code: str):
-    scope, now = runtime.scope(), runtime.now()
+def compute(conn, scope, code, now) -> dict:
+    return {"profile": grid.profile(conn, scope, code, now),
+            "summary": metrics.summary(conn, scope, code, now),
+            "chain": [{"code": r.code, "name": r.name, "level": r.level}
+                      for r in regions.breadcrumb(conn, scope, code)]}
 
-    def compute():
-        with runtime.engine().connect() as conn:
-            return {"profile": grid.profile(conn, scope, code, now),
-                    "summary": metrics.summary(conn, scope, code, now),
-                    "chain": regions.breadcrumb(conn, scope, code), "as_of": now}
-    snap = remember("grid", scope.code, code, now, runtime.setting("REFRESH_SECONDS"), compute)
+
+def _body(snap):
     return view.grid_page(snap["chain"], snap["profile"], snap["summary"], snap["as_of"])
 
 
 def page(code: str):
-    return view.grid_frame(code, runtime.setting("REFRESH_SECONDS"), body(code))
+    snap = live.snapshot("grid", code, compute)
+    return view.grid_frame(code, runtime.setting("REFRESH_SECONDS"), _body(snap), live.first_state(snap),
+                           snap["as_of"])
 
 
-def tick(_n, code):
-    try:
-        return body(code)
-    except RegionError as exc:
-        return error_page(str(exc), exc.status)
-    except SQLAlchemyError:
-        return no_update
+def tick(_n, code, state):
+    return live.tick("grid", code, state, compute, lambda snap: [_body(snap)], 1)
 
 
 def register(app) -> None:
-    app.callback(Output("grid-body", "children"), Input("grid-tick", "n_intervals"),
-                 State("grid-code", "data"), prevent_initial_call=True)(tick)
+    app.callback(Output("grid-body", "children"), Output("grid-updated", "children"),
+                 Output("grid-state", "data"), Input("grid-tick", "n_intervals"),
+                 State("grid-code", "data"), State("grid-state", "data"),
+                 prevent_initial_call=True)(tick)

@@ -43,38 +43,40 @@ def page(code: str | None):
         region = regions.get(conn, scope, code)
         chain = regions.breadcrumb(conn, scope, region.code)
     snap = live.snapshot(KIND, region.code, compute)
-    return view.incidents_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"), live.first_state(snap))
+    return view.incidents_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"), live.first_state(snap),
+                               SLOW_SECONDS)
 
 
-# Only data arrays go back on a tick: layout, colours and axes stay in the browser.
-VALUE_KEYS = ("x", "y", "text", "customdata", "node", "link")
-
-
-def values_patch(fig) -> Patch:
-    body = fig.to_plotly_json()
+def values_patch(values: dict) -> Patch:
+    """Only data arrays (and the few layout values that move) go back on a tick: styling,
+    axes and hover text stay in the browser."""
     patch = Patch()
-    for i, trace in enumerate(body["data"]):
-        for key in VALUE_KEYS:
-            if key in trace:
-                patch["data"][i][key] = trace[key]
-    patch["layout"]["annotations"] = body["layout"].get("annotations", [])
-    patch["layout"]["height"] = body["layout"].get("height")
+    for i, trace in enumerate(values["traces"]):
+        _assign(patch["data"][i], trace)
+    _assign(patch["layout"], values["layout"])
     return patch
 
 
+def _assign(target, values: dict) -> None:
+    # Leaf by leaf: assigning a whole dict (a Sankey's node) would drop its styling.
+    for key, value in values.items():
+        if isinstance(value, dict):
+            _assign(target[key], value)
+        else:
+            target[key] = value
+
+
 def render(snap: dict) -> list:
-    code = None  # uirevision is not part of a values patch
     overdue = snap["overdue"]
     return [
         kpi_row(snap["kpis"], view.KPIS),
-        values_patch(view.volume_figure(code, snap["flows"], "source")),
-        values_patch(view.volume_figure(code, snap["flows"], "category")),
-        values_patch(view.sankey_figure(code, snap["flows"])),
-        view.overdue_rows(overdue["rows"]),
+        values_patch(view.volume_values(snap["flows"], "source")),
+        values_patch(view.volume_values(snap["flows"], "category")),
+        values_patch(view.sankey_values(snap["flows"])),
+        view.overdue_rows(overdue["rows"], snap["as_of"]),
         view.overdue_total(overdue["total"], len(overdue["rows"])),
-        values_patch(view.department_figure(code, snap["departments"])),
-        view.department_table(snap["departments"]),
-        values_patch(view.trend_figure(code, snap["trend"])),
+        values_patch(view.department_values(snap["departments"])),
+        values_patch(view.trend_values(snap["trend"])),
         view.children_table(snap["children"]),
     ]
 
@@ -82,7 +84,7 @@ def render(snap: dict) -> list:
 OUTPUTS = [Output("inc-kpis", "children"), Output("inc-source", "figure"),
            Output("inc-category", "figure"), Output("inc-sankey", "figure"),
            Output("inc-overdue", "rowData"), Output("inc-overdue-total", "children"),
-           Output("inc-dept", "figure"), Output("inc-dept-counts", "children"),
+           Output("inc-dept", "figure"),
            Output("inc-trend", "figure"), Output("inc-children", "children")]
 
 

@@ -14,9 +14,8 @@ from typing import Callable
 
 from dash import no_update
 from dash.exceptions import PreventUpdate
-from sqlalchemy.exc import SQLAlchemyError
 
-from data_access import RegionError
+from data_access import DatabaseError, RegionError
 from data_access.cache import remember
 from dashboard import runtime
 from layouts.shell import updated_badge
@@ -50,7 +49,7 @@ def tick(kind: str, code: str | None, state: dict | None, compute: Callable,
         snap = snapshot(kind, code, compute)
     except RegionError:
         raise PreventUpdate from None
-    except SQLAlchemyError:
+    except DatabaseError:
         since = state.get("stale_since") or state.get("ok_at") or runtime.now().isoformat()
         return nothing + [updated_badge(None, dt.datetime.fromisoformat(since)),
                           {**state, "stale_since": since}]

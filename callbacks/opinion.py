@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from dash import Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
-from sqlalchemy.exc import SQLAlchemyError
 
-from data_access import RegionError, opinion, regions
+from data_access import DatabaseError, RegionError, opinion, regions
 from dashboard import runtime
 from layouts import opinion as view
 
@@ -73,7 +72,7 @@ def render(snap: dict, topic: str | None, code) -> list:
     else:
         try:
             rows = view.recent_rows(recent(code, topic))
-        except (RegionError, SQLAlchemyError):
+        except (RegionError, DatabaseError):
             rows = no_update  # keep the filtered list on screen; the next tick tries again
     return [view.kpis(summary), view.weather_panel(summary), *_figure_patches(trends),
             view.rising_table(trends["topics"]), str(rising), "danger" if rising else "secondary",
@@ -94,20 +93,20 @@ def tick(_n, code, state, topic):
     return live.tick(KIND, code, state, compute, lambda snap: render(snap, topic, code), len(TICK_OUTPUTS))
 
 
-def pick_topic(_click, _clear, code, current):
+def pick_topic(click, _clear, code, current):
     """A click on a topic bar filters the list to it (a second click, or 清除筛选, shows all)."""
     current = known_topic(current)
     if ctx.triggered_id == "op-topic-clear":
         topic = None
     else:
-        topic = clicked_topic(_click)
+        topic = clicked_topic(click)
         if topic is None:
             raise PreventUpdate  # not a known topic: refused, nothing is queried
         if topic == current:
             topic = None
     try:
         rows = recent(code, topic)
-    except (RegionError, SQLAlchemyError):
+    except (RegionError, DatabaseError):
         raise PreventUpdate from None
     return topic, view.recent_rows(rows), view.filter_note(topic)
 

@@ -8,7 +8,7 @@ from data_access.cache import remember
 from data_access.timeutil import SHANGHAI, day_start
 from dashboard import runtime
 from layouts import overview as view
-from layouts.kpis import KPI_CARDS, exact, kpi_value
+from layouts.kpis import HEADLINE, exact, kpi_value
 
 from . import live
 
@@ -35,7 +35,7 @@ def page(code: str | None):
                               live.first_state(snap))
 
 
-KPI_OUTPUTS = [o for k in KPI_CARDS for o in (Output(f"kpi-{k}", "children"), Output(f"kpi-{k}", "title"))]
+KPI_OUTPUTS = [o for k in HEADLINE for o in (Output(f"kpi-{k}", "children"), Output(f"kpi-{k}", "title"))]
 
 
 def _map_patch(children: list[dict], measure: str) -> Patch:
@@ -50,7 +50,7 @@ def tick(_n, code, state, measure):
 
     def render(snap: dict) -> list:
         summary, children = snap["summary"], snap["children"]
-        kpis = [v for k in KPI_CARDS for v in (kpi_value(k, summary.get(k)), exact(summary.get(k)))]
+        kpis = [v for k in HEADLINE for v in (kpi_value(k, summary.get(k)), exact(summary.get(k)))]
         trend = Patch()
         trend["data"][0]["y"] = [d["reported"] for d in snap["trend"]]
         trend["data"][1]["y"] = [d["closed"] for d in snap["trend"]]

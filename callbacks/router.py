@@ -5,9 +5,8 @@ import logging
 from urllib.parse import parse_qs
 
 from dash import ClientsideFunction, Input, Output
-from sqlalchemy.exc import SQLAlchemyError
 
-from data_access import RegionError
+from data_access import DatabaseError, RegionError
 from layouts.shell import NAV, error_page
 
 from . import grid, incidents, opinion, overview, patrols
@@ -38,7 +37,7 @@ def render(pathname: str | None, search: str | None):
         return error_page(f"页面 {pathname[:64]} 不存在", 404)
     except RegionError as exc:
         return error_page(str(exc), exc.status)
-    except SQLAlchemyError:
+    except DatabaseError:
         return error_page("数据库暂时不可用，请稍后刷新。", 503)
     except Exception:  # a bug must not blank the wall: log it, say so, keep the frame
         logging.getLogger(__name__).exception("page render failed: %s %s", pathname, search)

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy.exc import SQLAlchemyError
 
-from data_access import RegionError, health, metrics
+from data_access import DatabaseError, RegionError, health, metrics
 from data_access.cache import remember
 
 from . import runtime
@@ -32,7 +31,7 @@ def summary():
                             lambda: metrics.summary(conn, scope, code, now))
     except RegionError as exc:
         return jsonify({"error": str(exc)}), exc.status
-    except SQLAlchemyError:
+    except DatabaseError:
         return jsonify({"error": "数据库暂时不可用"}), 503
     body = {k: data[k] for k in metrics.KEYS}
     body.update({"region": code, "as_of": now.isoformat(), "barometer": data["barometer"]})

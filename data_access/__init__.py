@@ -3,6 +3,9 @@
 Modules: schema (the contract), engine, scope, regions, metrics, grid, quality,
 health, cache, privacy, load (writes of the seed/simulator), timeutil.
 """
+from sqlalchemy.exc import SQLAlchemyError as DatabaseError  # the database did not answer
+
 from .scope import BadRegionCode, OutOfScope, Region, RegionError, RegionNotFound, Scope
 
-__all__ = ["BadRegionCode", "OutOfScope", "Region", "RegionError", "RegionNotFound", "Scope"]
+__all__ = ["BadRegionCode", "DatabaseError", "OutOfScope", "Region", "RegionError", "RegionNotFound",
+           "Scope"]

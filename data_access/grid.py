@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from . import quality
-from .privacy import mask_name, mask_phone
+from .privacy import mask_name, mask_phone, mask_text
 from .schema import appeal, grid_state, grid_worker, incident, key_person, patrol, wechat_group
 from .scope import RegionNotFound, Scope, in_region, resolve
 
@@ -45,7 +45,37 @@ def profile(conn: Connection, scope: Scope, code: str, now: dt.datetime) -> dict
         "last_patrol_at": conn.execute(select(func.max(patrol.c.started_at)).select_from(pat_j).where(
             pat_in, quality.patrol_ok(now))).scalar(),
     }
+    status_at_now = lambda row: "closed" if row.closed_at is not None and row.closed_at <= now else (  # noqa: E731
+        row.status if row.status != "closed" else "in_progress")
+    incidents = [
+        {"reported_at": row.reported_at, "category": row.category, "severity": row.severity,
+         "title": mask_text(row.title), "status": status_at_now(row),
+         "overdue": row.sla_due_at is not None and row.sla_due_at < now
+         and (row.closed_at is None or row.closed_at > now)}
+        for row in conn.execute(
+            select(incident.c.reported_at, incident.c.category, incident.c.severity, incident.c.title,
+                   incident.c.status, incident.c.closed_at, incident.c.sla_due_at)
+            .select_from(inc_j).where(inc_in, quality.incident_ok(now), incident.c.reported_at >= since)
+            .order_by(incident.c.reported_at.desc()).limit(20))]
+    patrols = [
+        {"started_at": row.started_at, "worker": mask_name(row.name), "minutes":
+         None if row.ended_at is None or row.ended_at > now else int((row.ended_at - row.started_at).total_seconds() // 60),
+         "distance_m": row.distance_m, "issues_found": row.issues_found}
+        for row in conn.execute(
+            select(patrol.c.started_at, patrol.c.ended_at, patrol.c.distance_m, patrol.c.issues_found,
+                   grid_worker.c.name)
+            .select_from(pat_j.outerjoin(grid_worker, grid_worker.c.id == patrol.c.worker_id))
+            .where(pat_in, quality.patrol_ok(now), patrol.c.started_at >= since)
+            .order_by(patrol.c.started_at.desc()).limit(20))]
+    appeals = [
+        {"received_at": row.received_at, "channel": row.channel, "topic": row.topic or "未分类",
+         "content": mask_text(row.content), "resolved": row.resolved_at is not None and row.resolved_at <= now}
+        for row in conn.execute(
+            select(appeal.c.received_at, appeal.c.channel, appeal.c.topic, appeal.c.content, appeal.c.resolved_at)
+            .select_from(app_j).where(app_in, quality.appeal_ok(now), appeal.c.received_at >= since)
+            .order_by(appeal.c.received_at.desc()).limit(20))]
     return {
+        "recent_incidents": incidents, "recent_patrols": patrols, "recent_appeals": appeals,
         "code": r.code, "name": r.name, "is_urban": r.is_urban, "population": r.population,
         "households": r.households, "enterprises": r.enterprises,
         "workers": workers, "key_persons": key_persons,

@@ -24,8 +24,6 @@ WEEK_DAYS = 7
 MONTH_DAYS = 30
 OVERDUE_LIMIT = 200
 UNKNOWN_DEPARTMENT = "未指定部门"
-KPI_KEYS = ("incidents_today", "closed_today", "clearance_rate_today", "open_incidents",
-            "overdue_incidents")
 
 
 def _ratio(num, den):
@@ -44,38 +42,29 @@ def _state(now: dt.datetime):
     )
 
 
-def kpis(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
-    """The five incident KPIs of docs/metrics.md, counted by metrics' own incident counter.
-
-    Equal to metrics.summary's values for the same keys, without its patrol,
-    appeal and visit passes (most of summary's cost at city level).
-    """
-    r = resolve(conn, scope, code)
-    raw = metrics.incident_counts(conn, r, now).get(r.code, {})
+def _incident_kpis(raw: dict) -> dict:
     g = lambda k: raw.get(k) or 0  # noqa: E731 - no rows means zero
-    return {
-        "incidents_today": g("incidents_today"),
-        "closed_today": g("closed_today"),
-        "clearance_rate_today": _ratio(g("cleared_today"), g("incidents_today")),
-        "open_incidents": g("open_incidents"),
-        "overdue_incidents": g("overdue_incidents"),
-        "cleared_today": g("cleared_today"),
-    }
+    return {"incidents_today": g("incidents_today"), "closed_today": g("closed_today"),
+            "clearance_rate_today": _ratio(g("cleared_today"), g("incidents_today")),
+            "open_incidents": g("open_incidents"), "overdue_incidents": g("overdue_incidents"),
+            "cleared_today": g("cleared_today")}
+
+
+def kpis(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
+    """The five incident KPIs of docs/metrics.md (and cleared_today), counted by metrics' own
+    incident counter: equal to metrics.summary's values without its patrol, appeal and visit
+    passes, which are most of summary's cost at city level."""
+    r = resolve(conn, scope, code)
+    return _incident_kpis(metrics.incident_counts(conn, r, now).get(r.code, {}))
 
 
 def children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
-    """Per child region (code order, empty children as zeros): today, open, overdue, clearance."""
+    """The same per child region, in code order, children without rows as zeros."""
     r = resolve(conn, scope, code)
     raw = metrics.incident_counts(conn, r, now, by_child=True)
-    out = []
-    for child in regions.children(conn, scope, r.code):
-        m = raw.get(child.code, {})
-        g = lambda k: m.get(k) or 0  # noqa: E731
-        out.append({"code": child.code, "name": child.name, "level": child.level,
-                    "incidents_today": g("incidents_today"), "open_incidents": g("open_incidents"),
-                    "overdue_incidents": g("overdue_incidents"), "closed_today": g("closed_today"),
-                    "clearance_rate_today": _ratio(g("cleared_today"), g("incidents_today"))})
-    return out
+    return [{"code": child.code, "name": child.name, "level": child.level,
+             **_incident_kpis(raw.get(child.code, {}))}
+            for child in regions.children(conn, scope, r.code)]
 
 
 def flows(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
@@ -100,7 +89,9 @@ def flows(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) ->
 
 def overdue(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
             limit: int = OVERDUE_LIMIT) -> dict:
-    """Open incidents past their SLA: {"total": n, "rows": the `limit` most late, most late first}."""
+    """Open incidents past their SLA: {"total": n, "rows": the `limit` most late, most late first}.
+
+    Rows carry the grid's name path (township / village / grid); lateness is `hours_late(row, now)`."""
     r = resolve(conn, scope, code)
     joined, located = in_region(incident, r)
     g = joined.right  # the grid's region row, joined by the scope filter
@@ -124,9 +115,14 @@ def overdue(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
     return {"total": total, "rows": [
         {"id": x.id, "title": x.title, "category": x.category, "severity": x.severity,
          "township": x.township, "village": x.village, "grid": x.grid, "department": x.department,
-         "reported_at": x.reported_at, "sla_due_at": x.sla_due_at, "state": x.state,
-         "hours_late": round((now - x.sla_due_at).total_seconds() / 3600, 1)}
+         "reported_at": x.reported_at, "sla_due_at": x.sla_due_at, "state": x.state}
         for x in rows[:limit]]}
+
+
+def hours_late(row: dict, now: dt.datetime) -> float:
+    """How late an overdue row is at `now`. Kept out of the rows so that a snapshot whose
+    incidents did not change keeps its signature while the clock runs (ticks send nothing)."""
+    return round((now - row["sla_due_at"]).total_seconds() / 3600, 1)
 
 
 def percentile(sorted_values: list[float], q: float) -> float | None:
@@ -210,5 +206,5 @@ def with_today(trend: list[dict], today: dict, now: dt.datetime) -> list[dict]:
     key = local_day(now).isoformat()
     point = {"day": key, "reported": today["incidents_today"], "closed": today["closed_today"],
              "cleared_same_day": today["cleared_today"], "clearance_rate": today["clearance_rate_today"]}
-    past = [p for p in trend if p["day"] < key]
-    return past[len(past) - len(trend) + 1:] + [point]
+    past = [p for p in trend if p["day"] < key][-(len(trend) - 1):] if len(trend) > 1 else []
+    return past + [point]

@@ -169,7 +169,9 @@ def weather(index: float | None) -> str:
     return "暴雨"
 
 
-def _finish(raw: dict, grids_total: int) -> dict:
+def kpis_from_counts(raw: dict, grids_total: int) -> dict:
+    """The KPI dict of docs/metrics.md from the raw counters of the *_counts functions
+    (views that need only some counters call those and finish here)."""
     g = lambda k: raw.get(k) or 0  # noqa: E731 - a missing group means zero rows
     sat = raw.get("satisfaction_30d")
     sat = None if sat is None else round(float(sat), 2)
@@ -204,7 +206,7 @@ def summary(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) 
     """All KPIs of docs/metrics.md for one region."""
     r = resolve(conn, scope, code)
     raw = _collect(conn, r, now, by_child=False).get(r.code, {})
-    return _finish(raw, regions.grid_count(conn, scope, r.code))
+    return kpis_from_counts(raw, regions.grid_count(conn, scope, r.code))
 
 
 def by_child(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
@@ -214,7 +216,7 @@ def by_child(conn: Connection, scope: Scope, code: str | None, now: dt.datetime)
     grids = regions.grid_count(conn, scope, r.code, by_child=True)
     out = []
     for child in regions.children(conn, scope, r.code):
-        row = _finish(raw.get(child.code, {}), grids.get(child.code, 1 if child.level == "grid" else 0))
+        row = kpis_from_counts(raw.get(child.code, {}), grids.get(child.code, 1 if child.level == "grid" else 0))
         out.append({"code": child.code, "name": child.name, "level": child.level, **row})
     return out
 

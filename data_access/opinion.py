@@ -157,7 +157,7 @@ def trends(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -
 
 def _appeal_part(raw: dict) -> dict:
     # metrics' own finishing step: the same numbers metrics.summary / by_child return.
-    full = metrics._finish(raw, 0)
+    full = metrics.kpis_from_counts(raw, 0)
     return {**{k: full[k] for k in APPEAL_KPIS}, "barometer": full["barometer"]}
 
 

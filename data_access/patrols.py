@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.engine import Connection
 
 from . import metrics, quality, regions
@@ -19,6 +19,7 @@ from .grid import ROLE_NAMES
 from .privacy import mask_name
 from .schema import grid_worker, incident, key_person, patrol, region, visit
 from .scope import Region, Scope, in_region, level_column, resolve
+from .timeutil import day_start
 
 BLIND_DAYS = 3        # a grid with no patrol for this many days is a blind spot (盲区)
 LOOKBACK_DAYS = 30    # how far back the last patrol of a grid is looked for
@@ -156,24 +157,23 @@ def coverage(conn: Connection, scope: Scope, code: str | None, now: dt.datetime)
     for b in shown:
         b["leader"] = leaders.get(b["code"]) or "—"
 
-    # The two headline rates come from data_access.metrics (one definition everywhere).
+    # The two headline rates are metrics.summary's own: its patrol and visit counters,
+    # finished by the same function (the costly appeal counters are not needed here).
     today = metrics.patrol_counts(conn, r, now).get(r.code, {})
-    per_child = metrics.patrol_counts(conn, r, now, by_child=True)
     visits = metrics.visit_counts(conn, r, now).get(r.code, {})
     total = len(grids)
-    patrolled = today.get("grids_patrolled_today") or 0
-    persons = visits.get("key_persons") or 0
-    on_time = visits.get("visited_on_time") or 0
+    k = metrics.kpis_from_counts({**today, **visits}, total)
     summary = {
-        "patrol_coverage_today": _ratio(patrolled, total),
-        "visit_on_time_rate": _ratio(on_time, persons),
+        "patrol_coverage_today": k["patrol_coverage_today"],
+        "visit_on_time_rate": k["visit_on_time_rate"],
         "patrols_today": today.get("patrols_today") or 0,
-        "grids_patrolled_today": patrolled,
+        "grids_patrolled_today": k["grids_patrolled_today"],
         "grids_total": total,
         "blind_spot_grids": len(blind),
-        "key_persons": persons,
-        "key_persons_overdue": persons - on_time,
+        "key_persons": k["key_persons"],
+        "key_persons_overdue": k["key_persons"] - (visits.get("visited_on_time") or 0),
     }
+    per_child = metrics.patrol_counts(conn, r, now, by_child=True)
 
     children = []
     grid_counts: dict = {}
@@ -188,7 +188,8 @@ def coverage(conn: Connection, scope: Scope, code: str | None, now: dt.datetime)
                 "code": c.code, "name": c.name, "level": c.level, "grids": n,
                 "grids_patrolled_today": done,
                 "patrols_today": (per_child.get(c.code) or {}).get("patrols_today") or 0,
-                "patrol_coverage_today": _ratio(done, n),
+                "patrol_coverage_today": metrics.kpis_from_counts(
+                    per_child.get(c.code) or {}, n)["patrol_coverage_today"],
                 "blind_spots": blind_by_child.get(c.code, 0),
                 "max_hours": round(max(hours), 1) if hours else None,
                 "median_hours": round(statistics.median(hours), 1) if hours else None,
@@ -204,34 +205,35 @@ def visits_by_category(conn: Connection, scope: Scope, code: str | None, now: dt
     overdue count (the sum of the overdue persons' risk levels, 1–3)."""
     r = resolve(conn, scope, code)
     joined, located = in_region(key_person, r)
+    interval = key_person.c.visit_interval_days
+    intervals = [d for d in conn.execute(select(interval).distinct()).scalars() if d is not None]
     # Only visits inside the longest interval can make anyone "on time".
-    longest = conn.execute(select(func.max(key_person.c.visit_interval_days))).scalar() or 0
+    longest = max(intervals, default=0)
     last = (select(visit.c.key_person_id, func.max(visit.c.visited_at).label("last"))
             .where(visit.c.visited_at <= now, visit.c.visited_at >= now - dt.timedelta(days=longest))
             .group_by(visit.c.key_person_id).subquery())
+    # "Within the person's interval" as one bound cutoff per distinct interval (a handful):
+    # no date arithmetic in SQL, so the same statement runs on SQLite and PostgreSQL.
+    on_time = or_(and_(interval.is_(None), last.c.last >= now),
+                  *[and_(interval == d, last.c.last >= now - dt.timedelta(days=d)) for d in intervals])
+    late = not_(func.coalesce(on_time, False))
     ever = exists(select(visit.c.id).where(visit.c.key_person_id == key_person.c.id,
                                            visit.c.visited_at <= now))
-    stmt = (select(key_person.c.category, key_person.c.risk_level, key_person.c.visit_interval_days,
-                   last.c.last, ever.label("ever"))
+    category = func.coalesce(key_person.c.category, "未分类")
+    stmt = (select(category.label("category"), func.count().label("persons"),
+                   func.count().filter(on_time).label("on_time"),
+                   func.count().filter(late).label("overdue"),
+                   func.count().filter(and_(last.c.last.is_(None), not_(ever))).label("never"),
+                   func.coalesce(func.sum(case((late, func.coalesce(key_person.c.risk_level, 1)),
+                                               else_=0)), 0).label("risk_weighted_overdue"),
+                   func.count().filter(and_(late, key_person.c.risk_level >= 3)).label("high_risk_overdue"))
             .select_from(joined.outerjoin(last, last.c.key_person_id == key_person.c.id))
-            .where(located))
-    out: dict = {}
-    for row in conn.execute(stmt):
-        slot = out.setdefault(row.category or "未分类", {
-            "category": row.category or "未分类", "persons": 0, "on_time": 0, "overdue": 0,
-            "never": 0, "risk_weighted_overdue": 0, "high_risk_overdue": 0})
-        slot["persons"] += 1
-        interval = dt.timedelta(days=row.visit_interval_days or 0)
-        if row.last is not None and row.last >= now - interval:
-            slot["on_time"] += 1
-            continue
-        slot["overdue"] += 1
-        slot["never"] += 0 if row.ever else 1
-        slot["risk_weighted_overdue"] += row.risk_level or 1
-        slot["high_risk_overdue"] += 1 if (row.risk_level or 0) >= 3 else 0
-    rows = sorted(out.values(), key=lambda s: (-s["risk_weighted_overdue"], s["category"]))
+            .where(located).group_by(category))
+    rows = [dict(row._mapping) for row in conn.execute(stmt)]
     for s in rows:
+        s["risk_weighted_overdue"] = int(s["risk_weighted_overdue"] or 0)
         s["on_time_rate"] = _ratio(s["on_time"], s["persons"])
+    rows.sort(key=lambda s: (-s["risk_weighted_overdue"], s["category"]))
     return rows
 
 
@@ -239,7 +241,8 @@ def visits_by_category(conn: Connection, scope: Scope, code: str | None, now: dt
 
 def worker_activity(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
                     days: int = WORKER_DAYS, limit: int = WORKER_ROWS) -> dict:
-    """Activity of the subtree's active grid workers over the last `days` days (考核 inputs).
+    """Activity of the subtree's active grid workers over the last `days` Asia/Shanghai
+    calendar days, today included (考核 inputs).
 
     Per worker: patrols, distance (km), issues found, and the on-time closure of
     incidents in the worker's grid (incidents reported there in the window that
@@ -248,10 +251,10 @@ def worker_activity(conn: Connection, scope: Scope, code: str | None, now: dt.da
     bottom `limit` are returned (`total` is the full count). Names are masked.
     """
     r = resolve(conn, scope, code)
-    since = now - dt.timedelta(days=days)
+    since = day_start(now, days - 1)
     g = region.alias("g")
     workers = conn.execute(
-        select(grid_worker.c.id, grid_worker.c.name, grid_worker.c.role, grid_worker.c.grid_code)
+        select(grid_worker.c.id, grid_worker.c.role, grid_worker.c.grid_code)
         .select_from(grid_worker.join(g, and_(g.c.code == grid_worker.c.grid_code, g.c.level == "grid")))
         .where(level_column(g, r.level) == r.code, grid_worker.c.active.is_(True))).all()
     pj, pl = in_region(patrol, r)
@@ -268,25 +271,34 @@ def worker_activity(conn: Connection, scope: Scope, code: str | None, now: dt.da
                func.count().filter(on_time).label("closed_on_time"))
         .select_from(ij).where(il, quality.incident_ok(now), incident.c.reported_at >= since)
         .group_by(incident.c.grid_code))}
-    paths = {x["code"]: x["path"] for x in _grids(conn, r)}
 
-    rows = []
-    for w in workers:
+    def score(w):
+        p = done.get(w.id)
+        return (-(p.patrols if p else 0), -((p.meters or 0) if p else 0), -((p.issues or 0) if p else 0), w.id)
+    # Rank everyone, but build (and mask) only the rows that are sent.
+    ranked = sorted(workers, key=score)
+    total = len(ranked)
+    picked = list(enumerate(ranked, 1))
+    if total > 2 * limit:
+        picked = picked[:limit] + picked[-limit:]
+    paths = {x["code"]: x["path"] for x in _grids(conn, r)}
+    names = {}  # personal data: read only for the rows that are sent, masked at once
+    for part in _chunks([w.id for _, w in picked]):
+        names.update((i, mask_name(n)) for i, n in conn.execute(
+            select(grid_worker.c.id, grid_worker.c.name).where(grid_worker.c.id.in_(part))))
+    shown = []
+    for rank, w in picked:
         p = done.get(w.id)
         inc = grid_incidents.get(w.grid_code)
         n_inc = inc.incidents if inc else 0
         n_ok = inc.closed_on_time if inc else 0
-        rows.append({
-            "wid": w.id, "name": mask_name(w.name) or "—", "role": ROLE_NAMES.get(w.role, w.role or "—"),
+        shown.append({
+            "rank": rank, "wid": w.id, "name": names.get(w.id) or "—",
+            "role": ROLE_NAMES.get(w.role, w.role or "—"),
             "grid_code": w.grid_code, "grid": paths.get(w.grid_code, w.grid_code),
             "patrols": p.patrols if p else 0,
             "km": round((p.meters or 0) / 1000.0, 1) if p else 0.0,
             "issues": int(p.issues or 0) if p else 0,
             "incidents": n_inc, "closed_on_time": n_ok, "on_time_rate": _ratio(n_ok, n_inc),
         })
-    rows.sort(key=lambda x: (-x["patrols"], -x["km"], -x["issues"], x["wid"]))
-    for i, row in enumerate(rows, 1):
-        row["rank"] = i
-    total = len(rows)
-    shown = rows if total <= 2 * limit else rows[:limit] + rows[-limit:]
     return {"rows": shown, "total": total, "days": days, "truncated": total > 2 * limit}

@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from . import fmt
 from .kpis import kpi_row
-from .shell import breadcrumb
+from .shell import breadcrumb, updated_badge
 
 GRID_KPIS = ("incidents_today", "closed_today", "open_incidents", "overdue_incidents",
              "patrol_coverage_today", "appeals_today")
@@ -33,10 +33,9 @@ def grid_page(chain, profile: dict, summary: dict, as_of):
                                     for k, v in profile["key_persons"].items()]),
                         size="sm", id="grid-key-persons") if profile["key_persons"] else html.P("无", className="p-2")
     return html.Div([
-        breadcrumb(chain),
-        html.Div([html.H4(f"{chain[-2].name if len(chain) > 1 else ''}{profile['name']} · 一格一档",
-                          className="mb-0"), badge,
-                  html.Span(f"数据更新于 {fmt.clock(as_of)}", className="text-muted small ms-3")],
+        breadcrumb(chain, "/"),
+        html.Div([html.H4(f"{chain[-2]['name'] if len(chain) > 1 else ''}{profile['name']} · 一格一档",
+                          className="mb-0"), badge],
                  className="d-flex align-items-center mb-2"),
         kpi_row(summary, GRID_KPIS),
         dbc.Row([
@@ -55,11 +54,40 @@ def grid_page(chain, profile: dict, summary: dict, as_of):
             dbc.Col(dbc.Card([dbc.CardHeader("重点人员（按类别）"),
                               dbc.CardBody(persons, className="p-0")]), lg=5),
         ], className="mt-2"),
+        dbc.Row([
+            dbc.Col(_recent("近30日事件", "grid-recent-incidents", ["时间", "类别", "事件", "状态"], [
+                [fmt.stamp(i["reported_at"]), i["category"], i["title"],
+                 html.Span("超期" if i["overdue"] else STATUS.get(i["status"], i["status"]),
+                           className="text-danger fw-bold" if i["overdue"] else None)]
+                for i in profile["recent_incidents"]]), lg=4),
+            dbc.Col(_recent("近30日巡查", "grid-recent-patrols", ["开始", "网格员", "时长", "里程", "发现问题"], [
+                [fmt.stamp(p["started_at"]), p["worker"] or "—",
+                 "进行中" if p["minutes"] is None else f"{p['minutes']}分钟",
+                 f"{(p['distance_m'] or 0) / 1000:.1f}km", p["issues_found"]]
+                for p in profile["recent_patrols"]]), lg=4),
+            dbc.Col(_recent("近30日诉求", "grid-recent-appeals", ["时间", "主题", "内容"], [
+                [fmt.stamp(a["received_at"]), a["topic"], a["content"]] for a in profile["recent_appeals"]]), lg=4),
+        ], className="mt-2 g-2"),
     ])
 
 
-def grid_frame(code: str, refresh_seconds: int, content):
-    """The live frame of a grid page: its ticks re-render the body."""
-    return html.Div([dcc.Store(id="grid-code", data=code),
+STATUS = {"reported": "已上报", "dispatched": "已吹哨", "in_progress": "处置中", "resolved": "已处置",
+          "closed": "已办结"}
+
+
+def _recent(title: str, id_: str, head: list[str], rows: list[list]):
+    """A short recent-records table; citizens' text is passed as text (never HTML)."""
+    body = html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows]) if rows else \
+        html.Tbody(html.Tr(html.Td("无记录", colSpan=len(head))))
+    return dbc.Card([dbc.CardHeader(title),
+                     dbc.CardBody(dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])), body],
+                                            size="sm", className="mb-0 recent-table", id=id_),
+                                  className="p-0 recent-scroll")])
+
+
+def grid_frame(code: str, refresh_seconds: int, content, state: dict, as_of):
+    """The live frame of a grid page: a tick re-renders the body only when its data changed."""
+    return html.Div([dcc.Store(id="grid-code", data=code), dcc.Store(id="grid-state", data=state),
                      dcc.Interval(id="grid-tick", interval=refresh_seconds * 1000),
+                     html.Div(updated_badge(as_of), id="grid-updated", className="float-end"),
                      html.Div(content, id="grid-body")])

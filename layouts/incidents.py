@@ -7,6 +7,8 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from plotly.subplots import make_subplots
 
+from data_access.incidents import hours_late
+
 from . import fmt
 from .kpis import kpi_row
 from .shell import breadcrumb, updated_badge
@@ -38,8 +40,8 @@ def _ordered(known, present) -> list:
     return known + sorted(p for p in present if p not in known)
 
 
-def _base(fig: go.Figure, region_code: str, height: int, **layout) -> go.Figure:
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+def _base(fig: go.Figure, region_code: str, **layout) -> go.Figure:
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
                       legend={"orientation": "h", "y": 1.12, "x": 0},
                       uirevision=region_code,  # ticks keep the user's zoom; a new region resets it
@@ -68,19 +70,26 @@ def volumes(flows: list[dict], field: str) -> dict:
             "today": [today.get(k, 0) for k in keys], "week": [week.get(k, 0) for k in keys]}
 
 
-def volume_figure(region_code: str, flows: list[dict], field: str) -> go.Figure:
+def volume_values(flows: list[dict], field: str) -> dict:
+    """What a tick changes in a volume figure: per-trace arrays and the height."""
     v = volumes(flows, field)
+    return {"traces": [{"y": v["labels"], "x": v["today"], "text": v["today"], "customdata": v["keys"]},
+                       {"y": v["labels"], "x": v["week"], "text": v["week"], "customdata": v["keys"]}],
+            "layout": {"height": 110 + 26 * len(v["keys"])}}
+
+
+def volume_figure(region_code: str, flows: list[dict], field: str) -> go.Figure:
+    v = volume_values(flows, field)
+    today, week = v["traces"]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
                         subplot_titles=("今日", "近7日"))
     # Two panels, each on its own scale: today's handful would vanish beside the week's total.
-    fig.add_trace(go.Bar(name="今日", y=v["labels"], x=v["today"], orientation="h", text=v["today"],
-                         textposition="auto", marker={"color": TODAY_COLOR}, customdata=v["keys"],
-                         hovertemplate="%{y}<br>今日：%{x} 件<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Bar(name="近7日", y=v["labels"], x=v["week"], orientation="h", text=v["week"],
-                         textposition="auto", marker={"color": WEEK_COLOR}, customdata=v["keys"],
-                         hovertemplate="%{y}<br>近7日：%{x} 件<extra></extra>"), row=1, col=2)
+    fig.add_trace(go.Bar(name="今日", orientation="h", textposition="auto", marker={"color": TODAY_COLOR},
+                         hovertemplate="%{y}<br>今日：%{x} 件<extra></extra>", **today), row=1, col=1)
+    fig.add_trace(go.Bar(name="近7日", orientation="h", textposition="auto", marker={"color": WEEK_COLOR},
+                         hovertemplate="%{y}<br>近7日：%{x} 件<extra></extra>", **week), row=1, col=2)
     fig.update_yaxes(autorange="reversed", row=1, col=1)
-    _base(fig, region_code, 110 + 26 * len(v["keys"]), showlegend=False)
+    _base(fig, region_code, showlegend=False, **v["layout"])
     return fig
 
 
@@ -125,17 +134,22 @@ def sankey_data(flows: list[dict]) -> dict:
             "value": value, "link_colors": link_colors}
 
 
-def sankey_figure(region_code: str, flows: list[dict]) -> go.Figure:
+def sankey_values(flows: list[dict]) -> dict:
     s = sankey_data(flows)
+    return {"traces": [{"node": {"label": s["labels"], "color": s["colors"]},
+                        "link": {"source": s["source"], "target": s["target"], "value": s["value"],
+                                 "color": s["link_colors"]}}],
+            "layout": {"annotations": _empty_note(not s["value"], "近7日无事件")}}
+
+
+def sankey_figure(region_code: str, flows: list[dict]) -> go.Figure:
+    v = sankey_values(flows)
+    trace = v["traces"][0]
     fig = go.Figure(go.Sankey(
         arrangement="snap", valueformat="d", valuesuffix=" 件",
-        node={"label": s["labels"], "color": s["colors"], "pad": 12, "thickness": 16,
-              "line": {"width": 0}},
-        link={"source": s["source"], "target": s["target"], "value": s["value"],
-              "color": s["link_colors"]},
+        node={**trace["node"], "pad": 12, "thickness": 16, "line": {"width": 0}}, link=trace["link"],
     ))
-    _base(fig, region_code, 460, font={"size": 13},
-          annotations=_empty_note(not s["value"], "近7日无事件"))
+    _base(fig, region_code, height=460, font={"size": 13}, **v["layout"])
     return fig
 
 
@@ -149,19 +163,21 @@ OVERDUE_COLUMNS = [
     {"field": "department", "headerName": "承办部门", "width": 130},
     {"field": "reported", "headerName": "上报时间", "width": 150},
     {"field": "due", "headerName": "办理时限", "width": 150},
-    {"field": "hours_late", "headerName": "超期（小时）", "width": 120, "sort": "desc",
-     "type": "numericColumn", "cellClass": "text-danger fw-bold"},
+    {"field": "hours_late", "headerName": "超期（小时）", "width": 136, "sort": "desc",
+     "type": "numericColumn", "cellClass": "text-danger fw-bold",
+     "valueFormatter": {"function": "d3.format('.1f')(params.value)"}},
     {"field": "state", "headerName": "状态", "width": 90},
 ]
 
 
-def overdue_rows(rows: list[dict]) -> list[dict]:
-    """AG Grid rows: plain strings and numbers (the grid shows citizens' text as text, never HTML)."""
+def overdue_rows(rows: list[dict], as_of) -> list[dict]:
+    """AG Grid rows: plain strings and numbers (the grid shows citizens' text as text, never HTML);
+    lateness in hours at `as_of`."""
     return [{"id": str(r["id"]), "title": r["title"] or "（无标题）", "category": r["category"] or UNKNOWN,
              "severity": f"{r['severity']}级·{SEVERITY.get(r['severity'], '')}" if r["severity"] else "—",
              "area": " / ".join(p for p in (r["township"], r["village"], r["grid"]) if p),
              "department": r["department"] or "网格自办", "reported": fmt.stamp(r["reported_at"]),
-             "due": fmt.stamp(r["sla_due_at"]), "hours_late": r["hours_late"],
+             "due": fmt.stamp(r["sla_due_at"]), "hours_late": hours_late(r, as_of),
              "state": _label(STATES, r["state"])} for r in rows]
 
 
@@ -172,9 +188,9 @@ def overdue_total(total: int, shown: int):
     return dbc.Badge(text, color="danger", className="ms-2", id="inc-overdue-count", title=str(total))
 
 
-def overdue_grid(rows: list[dict]):
+def overdue_grid(rows: list[dict], as_of):
     return dag.AgGrid(
-        id="inc-overdue", columnDefs=OVERDUE_COLUMNS, rowData=overdue_rows(rows),
+        id="inc-overdue", columnDefs=OVERDUE_COLUMNS, rowData=overdue_rows(rows, as_of),
         getRowId="params.data.id",
         defaultColDef={"resizable": True, "sortable": True, "filter": True},
         dashGridOptions={"tooltipShowDelay": 300, "animateRows": False,
@@ -184,57 +200,57 @@ def overdue_grid(rows: list[dict]):
 
 # --- department response 吹哨→报到 -------------------------------------------------------
 
-def department_figure(region_code: str, depts: list[dict]) -> go.Figure:
-    names = [d["department"] for d in depts]
+def department_values(depts: list[dict]) -> dict:
+    # The sample size sits in the label: a bar without its count misleads.
+    names = [f"{d['department']}（{fmt.count(d['count'])}件）" for d in depts]
     counts = [d["count"] for d in depts]
+    return {"traces": [{"y": names, "x": [d[k] for d in depts], "customdata": counts,
+                        "text": [fmt.decimal(d[k]) for d in depts]} for k in ("median", "p90")],
+            "layout": {"height": 140 + 30 * max(len(depts), 2),
+                       "annotations": _empty_note(not depts, "近30日无吹哨报到记录")}}
+
+
+def department_figure(region_code: str, depts: list[dict]) -> go.Figure:
+    v = department_values(depts)
+    median, p90 = v["traces"]
     fig = go.Figure([
-        go.Bar(name="中位数", y=names, x=[d["median"] for d in depts], orientation="h",
-               marker={"color": "#2563eb"}, customdata=counts, text=[fmt.decimal(d["median"]) for d in depts],
-               textposition="auto",
-               hovertemplate="%{y}<br>中位数：%{x} 分钟<br>样本：%{customdata} 件<extra></extra>"),
-        go.Bar(name="P90", y=names, x=[d["p90"] for d in depts], orientation="h",
-               marker={"color": "#f59e0b"}, customdata=counts, text=[fmt.decimal(d["p90"]) for d in depts],
-               textposition="auto",
-               hovertemplate="%{y}<br>90%分位：%{x} 分钟<br>样本：%{customdata} 件<extra></extra>"),
+        go.Bar(name="中位数", orientation="h", marker={"color": "#2563eb"}, textposition="auto",
+               hovertemplate="%{y}<br>中位数：%{x} 分钟<extra></extra>", **median),
+        go.Bar(name="P90", orientation="h", marker={"color": "#f59e0b"}, textposition="auto",
+               hovertemplate="%{y}<br>90%分位：%{x} 分钟<extra></extra>", **p90),
     ])
     fig.update_yaxes(autorange="reversed")  # slowest first, at the top
     fig.update_xaxes(title_text="分钟")
-    _base(fig, region_code, 140 + 44 * max(len(depts), 2), barmode="group",
-          annotations=_empty_note(not depts, "近30日无吹哨报到记录"))
+    _base(fig, region_code, barmode="group", **v["layout"])
     return fig
-
-
-def department_table(depts: list[dict]):
-    """The counts behind the bars (a bar without its sample size misleads)."""
-    if not depts:
-        return html.Div()
-    return dbc.Table([
-        html.Thead(html.Tr([html.Th("部门"), html.Th("报到件数"), html.Th("中位数（分钟）"),
-                            html.Th("P90（分钟）")])),
-        html.Tbody([html.Tr([html.Td(d["department"]), html.Td(fmt.count(d["count"])),
-                             html.Td(fmt.decimal(d["median"])), html.Td(fmt.decimal(d["p90"]))])
-                    for d in depts]),
-    ], size="sm", striped=True, className="mb-0 children-table", id="inc-dept-table")
 
 
 # --- daily trend ---------------------------------------------------------------------------
 
+def trend_values(trend: list[dict]) -> dict:
+    days = [t["day"][5:] for t in trend]  # MM-DD: the year is in the card's context
+    rate = [None if t["clearance_rate"] is None else round(t["clearance_rate"] * 100, 1) for t in trend]
+    return {"traces": [{"x": days, "y": [t["reported"] for t in trend]},
+                       {"x": days, "y": [t["closed"] for t in trend]},
+                       {"x": days, "y": rate}],
+            "layout": {}}
+
+
 def trend_figure(region_code: str, trend: list[dict]) -> go.Figure:
-    days = [t["day"] for t in trend]
+    reported, closed, rate = trend_values(trend)["traces"]
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    fig.add_trace(go.Bar(name="上报", x=days, y=[t["reported"] for t in trend], marker={"color": WEEK_COLOR},
-                         hovertemplate="%{x}<br>上报：%{y} 件<extra></extra>"), secondary_y=False)
-    fig.add_trace(go.Bar(name="办结", x=days, y=[t["closed"] for t in trend], marker={"color": "#16a34a"},
-                         hovertemplate="%{x}<br>办结：%{y} 件<extra></extra>"), secondary_y=False)
-    fig.add_trace(go.Scatter(name="日清零率", x=days, mode="lines+markers",
-                             y=[None if t["clearance_rate"] is None else round(t["clearance_rate"] * 100, 1)
-                                for t in trend],
-                             line={"color": TODAY_COLOR, "width": 2}, connectgaps=False,
-                             hovertemplate="%{x}<br>日清零率：%{y}%<extra></extra>"), secondary_y=True)
+    fig.add_trace(go.Bar(name="上报", marker={"color": WEEK_COLOR},
+                         hovertemplate="%{x}<br>上报：%{y} 件<extra></extra>", **reported), secondary_y=False)
+    fig.add_trace(go.Bar(name="办结", marker={"color": "#16a34a"},
+                         hovertemplate="%{x}<br>办结：%{y} 件<extra></extra>", **closed), secondary_y=False)
+    fig.add_trace(go.Scatter(name="日清零率", mode="lines+markers", line={"color": TODAY_COLOR, "width": 2},
+                             connectgaps=False, hovertemplate="%{x}<br>日清零率：%{y}%<extra></extra>", **rate),
+                  secondary_y=True)
     fig.update_yaxes(title_text="件", secondary_y=False)
-    fig.update_yaxes(title_text="日清零率 %", range=[0, 105], secondary_y=True, showgrid=False)
+    fig.update_yaxes(title_text="日清零率 %", range=[0, 105], tickmode="linear", tick0=0, dtick=25,
+                     secondary_y=True, showgrid=False)
     fig.update_xaxes(type="category", tickangle=-45)
-    _base(fig, region_code, 380, barmode="group")
+    _base(fig, region_code, height=380, barmode="group")
     return fig
 
 
@@ -277,8 +293,9 @@ def _graph(id_: str, fig: go.Figure):
     return dcc.Graph(id=id_, figure=fig, config={"displayModeBar": False})
 
 
-def incidents_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
-    """snap: kpis, flows, overdue, departments, trend, children (callbacks.incidents.compute)."""
+def incidents_page(region, chain, snap: dict, refresh_seconds: int, state: dict, slow_seconds: int = 300):
+    """snap: kpis, flows, overdue, departments, trend, children (callbacks.incidents.compute);
+    slow_seconds: how often the 30-day figures are recomputed."""
     code = region.code
     overdue = snap["overdue"]
     return html.Div([
@@ -291,28 +308,29 @@ def incidents_page(region, chain, snap: dict, refresh_seconds: int, state: dict)
                  className="d-flex align-items-center mb-2"),
         html.Div(kpi_row(snap["kpis"], KPIS), id="inc-kpis"),
         dbc.Row([
-            _card("事件来源", _graph("inc-source", volume_figure(code, snap["flows"], "source")), lg=5),
-            _card("事件类别", _graph("inc-category", volume_figure(code, snap["flows"], "category")), lg=7),
-        ], className="g-3"),
-        dbc.Row([
             _card("近7日事件流转：来源 → 类别 → 处置层级 → 当前状态",
                   _graph("inc-sankey", sankey_figure(code, snap["flows"])),
                   "处置层级：一格解决（网格）→ 乡镇 → 县区 → 市级（全网联动）；状态按当前时刻的办理进度。", lg=8),
             _card("下级区域排行（按超期，点击下钻）",
                   html.Div(children_table(snap["children"]), id="inc-children"),
+                  dcc.Link("查看本网格一格一档", href=f"/grid/{code}", id="inc-grid-profile")
+                  if region.level == "grid" else None,
                   body_class="p-0 children-scroll", lg=4),
         ], className="g-3"),
         dbc.Row([
             _card(html.Span(["超期督办（在办且已过办理时限）",
                              html.Span(overdue_total(overdue["total"], len(overdue["rows"])),
                                        id="inc-overdue-total")]),
-                  overdue_grid(overdue["rows"]), lg=12),
+                  overdue_grid(overdue["rows"], snap["as_of"]), lg=12),
+        ], className="g-3"),
+        dbc.Row([
+            _card("事件来源", _graph("inc-source", volume_figure(code, snap["flows"], "source")), lg=5),
+            _card("事件类别", _graph("inc-category", volume_figure(code, snap["flows"], "category")), lg=7),
         ], className="g-3"),
         dbc.Row([
             _card("部门响应时长（吹哨→报到，近30日）",
-                  [_graph("inc-dept", department_figure(code, snap["departments"])),
-                   html.Div(department_table(snap["departments"]), id="inc-dept-counts")],
-                  "按近30日上报、已吹哨且已报到的事件计；每5分钟更新。", lg=6),
+                  _graph("inc-dept", department_figure(code, snap["departments"])),
+                  f"按近30日上报、已吹哨且已报到的事件计；每{max(1, slow_seconds // 60)}分钟更新。", lg=6),
             _card("近30日办结趋势", _graph("inc-trend", trend_figure(code, snap["trend"])),
                   "日清零率：当日上报事件中当日办结的比例（今日为截至此刻）。", lg=6),
         ], className="g-3"),

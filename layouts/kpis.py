@@ -20,7 +20,15 @@ KPI_CARDS = {
     "satisfaction_30d": ("30日满意度", lambda v: fmt.decimal(v, 2), "bi-star"),
     "active_warnings": ("在办预警", fmt.count, "bi-exclamation-triangle"),
     "barometer_index": ("晴雨表指数", fmt.decimal, "bi-cloud-sun"),
+    # view-specific cards
+    "patrols_today": ("今日巡查次数", fmt.count, "bi-person-walking"),
+    "blind_spot_grids": ("盲区网格（≥3天未巡）", fmt.count, "bi-eye-slash"),
+    "key_persons_overdue": ("逾期未访重点人员", fmt.count, "bi-person-exclamation"),
 }
+# The headline set of docs/metrics.md (the overview's cards, the summary API's keys).
+HEADLINE = tuple(KPI_CARDS)[:12]
+# Cards whose non-zero value is bad news.
+ALARMING = {"overdue_incidents", "active_warnings", "blind_spot_grids", "key_persons_overdue"}
 
 
 def exact(value) -> str:
@@ -36,10 +44,11 @@ def kpi_card(key: str, value):
     label, _, icon = KPI_CARDS[key]
     return dbc.Card(dbc.CardBody([
         html.Div([html.I(className=f"bi {icon} me-1"), label], className="kpi-label"),
-        html.Div(kpi_value(key, value), id=f"kpi-{key}", title=exact(value), className="kpi-value"),
+        html.Div(kpi_value(key, value), id=f"kpi-{key}", title=exact(value),
+                 className="kpi-value" + (" text-danger" if key in ALARMING and value else "")),
     ]), className="kpi-card h-100")
 
 
-def kpi_row(summary: dict, keys=tuple(KPI_CARDS)):
+def kpi_row(summary: dict, keys=HEADLINE):
     return dbc.Row([dbc.Col(kpi_card(k, summary.get(k)), xs=6, md=4, xl=2, className="mb-2")
                     for k in keys], className="g-2")

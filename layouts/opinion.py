@@ -11,7 +11,8 @@ from dash import dcc, html
 
 from data_access.metrics import weather
 
-from . import figures, fmt  # noqa: F401 - figures registers the house plotly template
+from . import figures  # noqa: F401 - importing it registers the house plotly template
+from . import fmt
 from .kpis import kpi_card
 from .shell import breadcrumb, updated_badge
 
@@ -75,6 +76,11 @@ def child_href(child: dict) -> str:
 
 # --- the barometer ------------------------------------------------------------
 
+def _score_colour(score) -> str:
+    score = score or 0
+    return "success" if score >= 65 else "warning" if score >= 35 else "danger"
+
+
 def weather_panel(summary: dict):
     """The index as weather: one glyph readable from 5 m, the index, and its three parts."""
     index = summary.get("barometer_index")
@@ -85,18 +91,18 @@ def weather_panel(summary: dict):
         score = baro.get(key)
         parts.append(html.Div([
             html.Div([html.Span(name, className="fw-bold"),
-                      html.Span(fmt.decimal(score), id=f"op-part-{key}", title="" if score is None else str(score),
-                                className="fw-bold fs-5")],
+                      html.Span(fmt.decimal(score), id=f"op-part-{key}",
+                                title="" if score is None else str(score), className="fw-bold fs-5")],
                      className="d-flex justify-content-between"),
-            dbc.Progress(value=score or 0, max=100, style={"height": "10px"},
-                         color="success" if (score or 0) >= 65 else "warning" if (score or 0) >= 35 else "danger"),
+            dbc.Progress(value=score or 0, max=100, style={"height": "10px"}, color=_score_colour(score)),
             html.Small(hint, className="text-muted"),
         ], className="mb-2"))
     detail = []
     if baro.get("volume_ratio") is not None:
         detail.append(f"诉求量为常态的 {baro['volume_ratio']:.2f} 倍")
     if baro.get("negative_share_7d") is not None and baro.get("negative_share_28d") is not None:
-        detail.append(f"负面占比 {fmt.percent(baro['negative_share_7d'])}（前28日 {fmt.percent(baro['negative_share_28d'])}）")
+        detail.append(f"负面占比 {fmt.percent(baro['negative_share_7d'])}"
+                      f"（前28日 {fmt.percent(baro['negative_share_28d'])}）")
     return dbc.Row([
         dbc.Col(html.Div([
             html.I(className=f"bi {icon}", id="op-weather-icon",
@@ -138,7 +144,8 @@ def volume_figure(days: list[dict]) -> go.Figure:
 def mood_series(days: list[dict]) -> dict:
     tail = days[-TREND_DAYS:]
     return {"x": [d["day"] for d in tail],
-            "negative": [None if d["negative_share"] is None else round(d["negative_share"] * 100, 1) for d in tail],
+            "negative": [None if d["negative_share"] is None else round(d["negative_share"] * 100, 1)
+                         for d in tail],
             "satisfaction": [d["satisfaction"] for d in tail]}
 
 
@@ -174,17 +181,26 @@ def topics_figure(topics: list[dict]) -> go.Figure:
 
 
 def channel_series(channels: list[dict]) -> dict:
-    return {"labels": [channel_name(c["channel"]) for c in channels], "values": [c["appeals"] for c in channels]}
+    return {"labels": [channel_name(c["channel"]) for c in channels],
+            "values": [c["appeals"] for c in channels]}
 
 
 def channels_figure(channels: list[dict]) -> go.Figure:
     s = channel_series(channels)
     fig = go.Figure(go.Pie(labels=s["labels"], values=s["values"], hole=0.5, sort=False,
-                           textinfo="label+percent", marker={"colors": [RED, BLUE, "#16a34a", "#f59e0b", "#7c3aed", GREY]}))
+                           textinfo="label+percent",
+                           marker={"colors": [RED, BLUE, "#16a34a", "#f59e0b", "#7c3aed", GREY]}))
     return _layout(fig, 300, showlegend=False, hovermode="closest", margin={"l": 10, "r": 10, "t": 10, "b": 10})
 
 
 # --- tables --------------------------------------------------------------------
+
+def _trend_mark(rising: bool):
+    if rising:
+        return html.Span([html.I(className="bi bi-arrow-up-right-circle-fill me-1"), "上升"],
+                         className="text-danger fw-bold")
+    return html.Span("平稳", className="text-muted")
+
 
 def rising_table(topics: list[dict]):
     """风向标: each topic this week against what its previous 28 days lead one to expect."""
@@ -196,8 +212,7 @@ def rising_table(topics: list[dict]):
     body = html.Tbody([html.Tr([
         html.Td(t["topic"]), html.Td(fmt.count(t["count_7d"])), html.Td(fmt.decimal(t["expected"])),
         html.Td(ratio_text(t)), html.Td(p_text(t["p_value"]), title=repr(t["p_value"])),
-        html.Td(html.Span([html.I(className="bi bi-arrow-up-right-circle-fill me-1"), "上升"],
-                          className="text-danger fw-bold") if t["rising"] else html.Span("平稳", className="text-muted")),
+        html.Td(_trend_mark(t["rising"])),
     ], id=f"op-rising-{i}", className="table-danger" if t["rising"] else None,
         **{"data-topic": t["topic"], "data-rising": "1" if t["rising"] else "0"})
         for i, t in enumerate(ranked)])
@@ -291,8 +306,8 @@ def opinion_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
             dbc.Col([
                 html.Div(kpis(summary), id="op-kpis", className="mb-1"),
                 dbc.Card([dbc.CardHeader("每日诉求量与基线（近35日）"),
-                          dbc.CardBody(dcc.Graph(id="op-volume", figure=volume_figure(days), config=GRAPH_CONFIG),
-                                       className="p-1"),
+                          dbc.CardBody(dcc.Graph(id="op-volume", figure=volume_figure(days),
+                                                 config=GRAPH_CONFIG), className="p-1"),
                           dbc.CardFooter(html.Small("基线 = 该日之前28日的日均诉求量；今日截至当前。",
                                                     className="text-muted"))]),
             ], lg=7, className="mb-3"),

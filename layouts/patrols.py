@@ -13,7 +13,7 @@ from dash import dcc, html
 from data_access.timeutil import parse_instant
 
 from . import figures, fmt
-from .kpis import exact, kpi_card
+from .kpis import kpi_card
 from .shell import breadcrumb, schematic_note, updated_badge
 
 PATH = "/patrols"
@@ -24,18 +24,18 @@ HOURS_HELP = ("每个下级区域取其下属各网格“距最近一次巡查�
 BLIND_HELP = "截至当前时刻，连续3天及以上无有效巡查记录的网格（30天内无记录者标注“30天以上”或“从未巡查”）。"
 VISIT_HELP = ("按时：最近一次走访距今不超过该人员的走访周期；逾期：超过周期或从未走访。"
               "风险加权逾期 = 逾期人员风险等级（1–3）之和。")
-WORKER_HELP = ("近7日，按巡查次数、里程排序。辖区事件按时办结率 = 该网格员所在网格近7日上报的事件中，"
-               "已办结且不晚于办理时限的占比。")
+WORKER_HELP = ("近7日（今日及前6个自然日），按巡查次数、里程排序。辖区事件按时办结率 = 该网格员所在网格"
+               "近7日上报的事件中，已办结且不晚于办理时限的占比。")
 
 
 # --- KPI cards --------------------------------------------------------------
 
-def _card(key: str, label: str, icon: str, text: str, title: str, danger: bool = False):
-    """A card shaped like layouts.kpis.kpi_card, for this view's own numbers."""
+def _grids_card(done, total):
+    """Grids patrolled of all grids: two numbers in one card (title "n/total")."""
     return dbc.Card(dbc.CardBody([
-        html.Div([html.I(className=f"bi {icon} me-1"), label], className="kpi-label"),
-        html.Div(text, id=f"kpi-{key}", title=title,
-                 className="kpi-value" + (" text-danger" if danger else "")),
+        html.Div([html.I(className="bi bi-grid-3x3 me-1"), "已巡网格 / 网格总数"], className="kpi-label"),
+        html.Div(f"{fmt.count(done)} / {fmt.count(total)}", id="kpi-grids_patrolled_today",
+                 title=f"{done}/{total}", className="kpi-value"),
     ]), className="kpi-card h-100")
 
 
@@ -43,17 +43,11 @@ def kpis(summary: dict):
     s = summary
     cards = [
         kpi_card("patrol_coverage_today", s.get("patrol_coverage_today")),
-        _card("patrols_today", "今日巡查次数", "bi-person-walking", fmt.count(s.get("patrols_today")),
-              exact(s.get("patrols_today"))),
-        _card("grids_patrolled_today", "已巡网格 / 网格总数", "bi-grid-3x3",
-              f"{fmt.count(s.get('grids_patrolled_today'))} / {fmt.count(s.get('grids_total'))}",
-              f"{s.get('grids_patrolled_today')}/{s.get('grids_total')}"),
-        _card("blind_spot_grids", "盲区网格（≥3天未巡）", "bi-eye-slash", fmt.count(s.get("blind_spot_grids")),
-              exact(s.get("blind_spot_grids")), danger=bool(s.get("blind_spot_grids"))),
+        kpi_card("patrols_today", s.get("patrols_today")),
+        _grids_card(s.get("grids_patrolled_today"), s.get("grids_total")),
+        kpi_card("blind_spot_grids", s.get("blind_spot_grids")),
         kpi_card("visit_on_time_rate", s.get("visit_on_time_rate")),
-        _card("key_persons_overdue", "逾期未访重点人员", "bi-person-exclamation",
-              fmt.count(s.get("key_persons_overdue")), exact(s.get("key_persons_overdue")),
-              danger=bool(s.get("key_persons_overdue"))),
+        kpi_card("key_persons_overdue", s.get("key_persons_overdue")),
     ]
     return dbc.Row([dbc.Col(c, xs=6, md=4, xl=2, className="mb-2") for c in cards], className="g-2")
 
@@ -72,8 +66,8 @@ def map_values(children: list[dict]) -> list:
 def map_figure(region_code: str, geojson: dict, children: list[dict]):
     fig = figures.region_map(geojson, [c["code"] for c in children], [c["name"] for c in children],
                              map_values(children), "今日巡查覆盖率(%)", region_code)
-    # Low coverage is the alarm: reverse the scale (red = few grids walked) on a fixed 0–100 %.
-    fig.update_traces(reversescale=True, zmin=0, zmax=100,
+    # Low coverage is the alarm: red = few grids walked, green = all walked, on a fixed 0–100 %.
+    fig.update_traces(colorscale="RdYlGn", zmin=0, zmax=100,
                       hovertemplate="%{text}<br>今日巡查覆盖率：%{z}%<extra></extra>")
     return fig
 
@@ -94,8 +88,7 @@ def hours_figure(region_code: str, children: list[dict]):
                   annotation_text="3天", annotation_position="top left")
     fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 80}, height=400, uirevision=region_code,
                       yaxis={"title": {"text": "小时（最大值）"}, "rangemode": "tozero"},
-                      xaxis={"tickangle": -40, "automargin": True},
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+                      xaxis={"tickangle": -40, "automargin": True})
     return fig
 
 
@@ -149,8 +142,9 @@ def blind_grid(rows: list[dict]):
     return dag.AgGrid(
         id="pat-blind", columnDefs=BLIND_COLUMNS, rowData=blind_rows(rows), getRowId="params.data.code",
         defaultColDef={"resizable": True, "sortable": True},
+        # localeText, not overlay*Template: dash-ag-grid blocks HTML template strings (XSS guard).
         dashGridOptions={"tooltipShowDelay": 300, "animateRows": False,
-                         "overlayNoRowsTemplate": "暂无盲区网格"},
+                         "localeText": {"noRowsToShow": "暂无盲区网格"}},
         style={"height": "400px"})
 
 
@@ -177,9 +171,9 @@ def visit_figure(region_code: str, cats: list[dict]):
                       legend={"orientation": "h", "y": 1.1},
                       yaxis={"title": {"text": "人数"}, "rangemode": "tozero"},
                       yaxis2={"title": {"text": "风险加权"}, "overlaying": "y", "side": "right",
-                              "rangemode": "tozero", "showgrid": False},
-                      xaxis={"tickangle": -30, "automargin": True},
-                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+                              "rangemode": "tozero", "showgrid": False, "tickformat": "d",
+                              "tickmode": "auto"},
+                      xaxis={"tickangle": -30, "automargin": True})
     return fig
 
 
@@ -240,7 +234,7 @@ def worker_grid():
         id="pat-workers", columnDefs=WORKER_COLUMNS, rowData=[], getRowId="params.data.rid",
         defaultColDef={"resizable": True, "sortable": True},
         dashGridOptions={"tooltipShowDelay": 300, "animateRows": False,
-                         "overlayNoRowsTemplate": "暂无网格员", "overlayLoadingTemplate": "加载中…"},
+                         "localeText": {"noRowsToShow": "暂无网格员", "loadingOoo": "加载中…"}},
         style={"height": "440px"})
 
 
@@ -252,7 +246,7 @@ def _help(id_: str, text: str):
 
 
 def _section(header, body, footer=None, help_=None, **col):
-    head = [header]
+    head = list(header) if isinstance(header, list) else [header]  # flat: Dash renders no nested lists
     if help_:
         head.append(_help(*help_))
     parts = [dbc.CardHeader(head), dbc.CardBody(body, className="p-1")]
@@ -280,7 +274,7 @@ def patrols_page(region, chain, snap: dict, geojson: dict, refresh_seconds: int,
         dbc.Row([
             _section("下级区域 · 今日巡查覆盖率（点击下钻）",
                      dcc.Graph(id="pat-map", figure=map_figure(region.code, geojson, children),
-                               config={"displayModeBar": False}),
+                               config={"displayModeBar": False}, style={"height": "480px"}),
                      schematic_note(), lg=7),
             _section("距上次巡查小时数（最久未巡网格）",
                      dcc.Graph(id="pat-hours", figure=hours_figure(region.code, children),
@@ -297,14 +291,17 @@ def patrols_page(region, chain, snap: dict, geojson: dict, refresh_seconds: int,
         ]),
         dbc.Row([
             _section("重点人员走访（按类别：应访 / 按时 / 逾期）",
-                     [dcc.Graph(id="pat-kp", figure=visit_figure(region.code, cats),
-                                config={"displayModeBar": False}),
-                      html.Div(visit_table(cats), id="pat-kp-table")],
-                     VISIT_HELP, ("pat-kp-help", VISIT_HELP), lg=5),
+                     dbc.Row([dbc.Col(dcc.Graph(id="pat-kp", figure=visit_figure(region.code, cats),
+                                                config={"displayModeBar": False}), lg=7),
+                              dbc.Col(html.Div(visit_table(cats), id="pat-kp-table"), lg=5)],
+                             className="g-1 align-items-center"),
+                     VISIT_HELP, ("pat-kp-help", VISIT_HELP), lg=12),
+        ]),
+        dbc.Row([
             _section("网格员履职排行（近7日，考核参考）",
                      [html.Div([html.Div(worker_note(None), id="pat-workers-note", className="me-3"),
                                 html.Div(id="pat-wupdated")], className="d-flex px-1"),
                       worker_grid()],
-                     "点击行查看该网格一格一档。", ("pat-workers-help", WORKER_HELP), lg=7),
+                     "点击行查看该网格一格一档。", ("pat-workers-help", WORKER_HELP), lg=12),
         ]),
     ])

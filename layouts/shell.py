@@ -30,9 +30,10 @@ def breadcrumb(chain, path: str = "/"):
     """chain: regions from the scope root to the current one."""
     items = []
     for i, r in enumerate(chain):
+        r = r if isinstance(r, dict) else {"code": r.code, "name": r.name, "level": r.level}
         last = i == len(chain) - 1
-        href = f"/grid/{r.code}" if r.level == "grid" else f"{path}?region={r.code}"
-        items.append({"label": r.name, "href": None if last else href, "active": last})
+        href = f"/grid/{r['code']}" if r["level"] == "grid" else f"{path}?region={r['code']}"
+        items.append({"label": r["name"], "href": None if last else href, "active": last})
     return html.Div(dbc.Breadcrumb(items=items, id="breadcrumb"), className="mb-2")
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from sqlalchemy import func, select
 
 from data_access import metrics, opinion
@@ -119,7 +120,8 @@ def test_op003_topics_and_rising_match_pandas(conn, city_scope, level):
     at = pd.Timestamp(now())
     a = a.assign(topic=a.topic.fillna("未分类"))
     week = a[a.received_at >= at - pd.Timedelta(days=7)].topic.value_counts()
-    prev = a[(a.received_at >= at - pd.Timedelta(days=35)) & (a.received_at < at - pd.Timedelta(days=7))].topic.value_counts()
+    before = (a.received_at >= at - pd.Timedelta(days=35)) & (a.received_at < at - pd.Timedelta(days=7))
+    prev = a[before].topic.value_counts()
     topics = set(week.index) | set(prev.index)
     assert set(got) == topics
     for t in topics:
@@ -158,7 +160,7 @@ def test_op005_headline_and_children_equal_metrics(conn, city_scope, level):
     assert got == {**{k: full[k] for k in opinion.APPEAL_KPIS}, "barometer": full["barometer"]}
     want = metrics.by_child(conn, city_scope, code, now())
     kids = opinion.children(conn, city_scope, code, now())
-    assert [(k["code"], k["name"], k["level"]) for k in kids] == [(k["code"], k["name"], k["level"]) for k in want]
+    assert [(k["code"], k["name"], k["level"]) for k in kids] == [(w["code"], w["name"], w["level"]) for w in want]
     for k, w in zip(kids, want):
         assert {key: k[key] for key in opinion.APPEAL_KPIS} == {key: w[key] for key in opinion.APPEAL_KPIS}
     if level == "city":
@@ -313,7 +315,8 @@ def test_op011_browser_topic_click_filters_list(dash_duo, browser_app, sqlite_ur
     time.sleep(0.3)
     label = dash_duo.driver.execute_script(
         "const g = document.querySelector('#op-topics .js-plotly-plot'); return g.data[0].customdata.at(-1);")
-    bar.click()
+    # Plotly's drag layer sits over the bars: hover the bar, then click where the mouse is.
+    ActionChains(dash_duo.driver).move_to_element(bar).pause(0.5).click().perform()
     dash_duo.wait_for_text_to_equal("#op-filter-topic", f"话题：{label}", timeout=20)
     deadline = time.time() + 20
     while time.time() < deadline:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from data_access import OutOfScope, metrics, patrols
 from data_access.engine import make_engine
-from data_access.schema import grid_worker, incident, key_person, patrol, region
+from data_access.schema import grid_worker, key_person, patrol, region
 from data_access.scope import scope_of
 
 from . import oracle
@@ -91,7 +91,8 @@ def oracle_visits(conn, level, code, when) -> dict:
 
 def oracle_workers(conn, level, code, when, days=7) -> dict:
     when = pd.Timestamp(when)
-    since = when - pd.Timedelta(days=days)
+    # "7 days" = today and the 6 calendar days before, in Asia/Shanghai.
+    since = (when.tz_convert(oracle.SH).normalize() - pd.Timedelta(days=days - 1)).tz_convert("UTC")
     grids = _subtree_grids(conn, level, code)
     gw = oracle.table(conn, "grid_worker")
     gw = gw[gw.grid_code.isin(grids.code) & (gw.active == True)]  # noqa: E712 - 0/1 on SQLite, bool on PG
@@ -205,7 +206,8 @@ def test_pat004_never_and_older_than_window(sqlite_url, tmp_path):
         loc = {"grid_code": bad.code, "village_code": bad.village_code,
                "township_code": bad.township_code, "county_code": bad.county_code}
         conn.execute(insert(patrol), [
-            {"id": top + 1, "worker_id": 1, **loc, "started_at": now() + dt.timedelta(hours=1)},  # future
+            {"id": top + 1, "worker_id": 1, **loc, "started_at": now() + dt.timedelta(hours=1),
+             "ended_at": None},  # future
             {"id": top + 2, "worker_id": 1, **loc, "started_at": now() - dt.timedelta(hours=2),
              "ended_at": now() - dt.timedelta(hours=3)},  # ended before it started
         ])
@@ -289,9 +291,9 @@ def test_pat008_personal_data_is_masked(app, client, conn, city_scope):
     shown = patrols.worker_activity(conn, city_scope, code, now())["rows"]
     ids = [r["wid"] for r in shown]
     raw = conn.execute(select(grid_worker.c.name, grid_worker.c.phone).where(grid_worker.c.id.in_(ids))).all()
+    blind = [b["code"] for b in patrols.coverage(conn, city_scope, code, now())["blind_spots"]]
     leaders = conn.execute(select(grid_worker.c.name).where(
-        grid_worker.c.grid_code.in_([b["code"] for b in patrols.coverage(conn, city_scope, code, now())["blind_spots"]]),
-        grid_worker.c.role == "grid_leader")).scalars().all()
+        grid_worker.c.grid_code.in_(blind), grid_worker.c.role == "grid_leader")).scalars().all()
     phones = conn.execute(select(grid_worker.c.phone).where(grid_worker.c.grid_code.like(code + "%"))).scalars().all()
     kp = conn.execute(select(key_person.c.name, key_person.c.phone, key_person.c.id_number)
                       .where(key_person.c.township_code == code)).all()
@@ -365,6 +367,20 @@ def test_pat011_every_level_renders(app, client, conn):
     assert "page-error" in r.get_data(as_text=True)
 
 
+def test_pat013_database_down_keeps_data_and_marks_stale(app, client, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def down(*_args, **_kw):
+        raise OperationalError("SELECT 1", {}, Exception("database is away"))
+    monkeypatch.setattr(patrols, "coverage", down)
+    r = _tick(client, app, "450800", {"sig": "old", "ok_at": now().isoformat()})
+    assert r.status_code == 200
+    body = r.get_json()["response"]
+    assert set(body) == {"pat-updated", "pat-state"}  # the last good data stays on screen
+    assert "数据延迟" in json.dumps(body, ensure_ascii=False)
+    assert body["pat-state"]["data"]["stale_since"] == now().isoformat()
+
+
 # --- a person at the screen ----------------------------------------------------------
 
 def _click(dash_duo, selector, tries=10):
@@ -430,6 +446,9 @@ def test_pat012_browser_city_township_village(dash_duo, browser_app, sqlite_url)
     dash_duo.wait_for_element("#pat-blind .ag-row", timeout=20)
     ARTIFACTS.mkdir(exist_ok=True)
     dash_duo.driver.save_screenshot(str(ARTIFACTS / "patrols-city.png"))
+    dash_duo.driver.execute_script("document.querySelector('#pat-workers').scrollIntoView({block: 'end'})")
+    time.sleep(0.5)
+    dash_duo.driver.save_screenshot(str(ARTIFACTS / "patrols-city-lower.png"))
 
     visited = ["450800"]
     for code in path[1:]:
@@ -456,3 +475,6 @@ def test_pat012_browser_city_township_village(dash_duo, browser_app, sqlite_url)
     _click(dash_duo, f"#pat-blind .ag-row[row-id='{city_blind[0]['code']}'] .ag-cell")
     dash_duo.wait_for_element("#grid-workers", timeout=20)
     assert urlparse(dash_duo.driver.current_url).path == f"/grid/{city_blind[0]['code']}"
+    # No component crashed on the way (React errors, grid options the grid refused).
+    errors = [e["message"] for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+    assert not [m for m in errors if "React error" in m or "AG Grid" in m or "Callback error" in m], errors

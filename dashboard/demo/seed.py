@@ -17,7 +17,7 @@ def seed(url: str | None, scale: str = "demo", seed_value: int = 1,
     end = (end or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
     start = end - dt.timedelta(days=spec.days)
     t0 = time.perf_counter()
-    engine = db.make_engine(url)
+    engine = db.make_engine(url, statement_timeout_ms=0)  # bulk loads and index builds run long
     db.drop_schema(engine)
     db.create_schema(engine, with_indexes=False)
     city = City(spec, seed_value)
