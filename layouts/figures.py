@@ -14,11 +14,9 @@ pio.templates["redgrid"].layout.update(
     font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"})
 pio.templates.default = "redgrid"
 
-# A map style with no sources: nothing is fetched, the polygons are the map.
-OFFLINE_STYLE_LIGHT = {"version": 8, "sources": {}, "layers": [
-    {"id": "background", "type": "background", "paint": {"background-color": "#eef2f6"}}]}
-OFFLINE_STYLE_DARK = {"version": 8, "sources": {}, "layers": [
-    {"id": "background", "type": "background", "paint": {"background-color": "#07142b"}}]}
+# A map style with no sources: nothing is fetched, the polygons are the map. The background
+# is see-through so the page's CSS (light desk, dark wall) decides its colour.
+OFFLINE_STYLE = {"version": 8, "sources": {}, "layers": []}
 
 
 def _bounds(fc: dict):
@@ -43,7 +41,7 @@ def _bounds(fc: dict):
 
 
 def region_map(fc: dict, codes: list[str], names: list[str], values: list, label: str, region: str,
-               dark: bool = False, height: int | None = None) -> go.Figure:
+               height: int | None = None) -> go.Figure:
     lon, lat, zoom = _bounds(fc)
     fig = go.Figure(go.Choroplethmap(
         geojson=fc, locations=codes, z=[0 if v is None else v for v in values],
@@ -53,7 +51,7 @@ def region_map(fc: dict, codes: list[str], names: list[str], values: list, label
         colorbar={"title": {"text": label}, "thickness": 12},
     ))
     fig.update_layout(
-        map={"style": OFFLINE_STYLE_DARK if dark else OFFLINE_STYLE_LIGHT,
+        map={"style": OFFLINE_STYLE,
              "center": {"lon": lon, "lat": lat}, "zoom": zoom},
         margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=height,
         paper_bgcolor="rgba(0,0,0,0)", uirevision=region,  # keep the user's pan/zoom across ticks, reset on drill-down

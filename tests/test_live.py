@@ -61,3 +61,29 @@ def test_live003_new_row_moves_the_numbers(app, client, engine, sqlite_url, tmp_
     live_app.server.config["DASHBOARD_NOW"] = (now() + dt.timedelta(seconds=2)).isoformat()
     second = c.get("/api/v1/summary?region=450800").get_json()["incidents_today"]
     assert second == first + 1
+
+
+def test_live004_database_down_keeps_last_data_with_a_stale_mark():
+    """Nothing listens on port 1: every query fails at once, like a stopped PostgreSQL."""
+    from dashboard import create_app
+    down = create_app({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/redgrid", "REFRESH_SECONDS": 2})
+    client = down.server.test_client()
+    r = _tick(client, down, {"sig": "last-good", "ok_at": "2026-11-20T07:29:00+00:00"})
+    assert r.status_code == 200
+    body = r.get_json()["response"]
+    assert set(body) == {"ov-updated", "ov-state"}  # no KPI, map or table is touched: the last data stays
+    assert "数据延迟" in json.dumps(body["ov-updated"], ensure_ascii=False)
+    assert "15:29" in json.dumps(body["ov-updated"], ensure_ascii=False)  # since the last good data
+    assert body["ov-state"]["data"]["stale_since"] == "2026-11-20T07:29:00+00:00"
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["database"] == "down"
+    summary = client.get("/api/v1/summary?region=450800")
+    assert summary.status_code == 503 and "数据库" in summary.get_json()["error"]
+
+
+def test_live005_page_says_database_unavailable(dash_duo):
+    from dashboard import create_app
+    down = create_app({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/redgrid", "REFRESH_SECONDS": 2})
+    dash_duo.start_server(down)
+    dash_duo.wait_for_contains_text("#page-error", "数据库暂时不可用", timeout=30)
+    assert dash_duo.get_logs() == [] or all("500" not in e["message"] for e in dash_duo.get_logs())
