@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash import Input, Output, Patch, State
 from dash.exceptions import PreventUpdate
 
-from data_access import RegionError, incidents, regions
+from data_access import RegionError, incidents
 from data_access.cache import remember
 from data_access.scope import check_code
 from data_access.timeutil import local_day
@@ -38,10 +38,7 @@ def compute(conn, scope, code, now) -> dict:
 
 
 def page(code: str | None):
-    scope = runtime.scope()
-    with runtime.engine().connect() as conn:
-        region = regions.get(conn, scope, code)
-        chain = regions.breadcrumb(conn, scope, region.code)
+    region, chain, _ = live.place(code)
     snap = live.snapshot(KIND, region.code, compute)
     return view.incidents_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"), live.first_state(snap),
                                SLOW_SECONDS)

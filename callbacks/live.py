@@ -15,10 +15,21 @@ from typing import Callable
 from dash import no_update
 from dash.exceptions import PreventUpdate
 
-from data_access import DatabaseError, RegionError
+from data_access import DatabaseError, RegionError, regions
 from data_access.cache import remember
 from dashboard import runtime
 from layouts.shell import updated_badge
+
+
+def place(code: str | None, with_map: bool = False):
+    """The region to show (checked against the scope), its breadcrumb, and for map views the
+    children's polygons (sent once per region; ticks send values only)."""
+    scope = runtime.scope()
+    with runtime.engine().connect() as conn:
+        region = regions.get(conn, scope, code)
+        chain = regions.breadcrumb(conn, scope, region.code)
+        geojson = regions.children_geojson(conn, scope, region.code) if with_map else None
+    return region, chain, geojson
 
 
 def snapshot(kind: str, code: str | None, compute: Callable) -> dict:

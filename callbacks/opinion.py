@@ -4,7 +4,7 @@ from __future__ import annotations
 from dash import Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from data_access import DatabaseError, RegionError, opinion, regions
+from data_access import DatabaseError, RegionError, opinion
 from dashboard import runtime
 from layouts import opinion as view
 
@@ -21,10 +21,7 @@ def compute(conn, scope, code, now) -> dict:
 
 
 def page(code: str | None):
-    scope = runtime.scope()
-    with runtime.engine().connect() as conn:
-        region = regions.get(conn, scope, code)
-        chain = regions.breadcrumb(conn, scope, region.code)
+    region, chain, _ = live.place(code)
     snap = live.snapshot(KIND, region.code, compute)
     return view.opinion_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"), live.first_state(snap))
 

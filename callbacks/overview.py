@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dash import Input, Output, Patch, State, no_update
 
-from data_access import metrics, regions, ticker
+from data_access import metrics, ticker
 from data_access.cache import remember
 from data_access.timeutil import SHANGHAI, day_start
 from dashboard import runtime
@@ -25,11 +25,7 @@ def compute(conn, scope, code, now) -> dict:
 
 
 def page(code: str | None):
-    scope = runtime.scope()
-    with runtime.engine().connect() as conn:
-        region = regions.get(conn, scope, code)
-        chain = regions.breadcrumb(conn, scope, region.code)
-        geojson = regions.children_geojson(conn, scope, region.code)
+    region, chain, geojson = live.place(code, with_map=True)
     snap = live.snapshot("overview", region.code, compute)
     return view.overview_page(region, chain, snap, geojson, runtime.setting("REFRESH_SECONDS"),
                               live.first_state(snap))

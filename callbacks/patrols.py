@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dash import Input, Output, Patch, State, ctx, no_update
 
-from data_access import patrols, regions
+from data_access import patrols
 from data_access.cache import remember
 from data_access.scope import CODE_PATTERN
 from dashboard import runtime
@@ -33,11 +33,7 @@ def compute_workers(conn, scope, code, now) -> dict:
 
 
 def page(code: str | None):
-    scope = runtime.scope()
-    with runtime.engine().connect() as conn:
-        region = regions.get(conn, scope, code)
-        chain = regions.breadcrumb(conn, scope, region.code)
-        geojson = regions.children_geojson(conn, scope, region.code)
+    region, chain, geojson = live.place(code, with_map=True)
     snap = live.snapshot("patrols", region.code, compute)
     refresh = runtime.setting("REFRESH_SECONDS")
     return view.patrols_page(region, chain, snap, geojson, refresh, live.first_state(snap),

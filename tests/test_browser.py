@@ -1,11 +1,9 @@
 """A person at the screen: headless Chromium drills from the city down to one grid."""
 from __future__ import annotations
 
-import time
 from urllib.parse import urlparse
 
 import pytest
-from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from sqlalchemy import select
 
 from data_access import metrics
@@ -14,27 +12,13 @@ from data_access.schema import region
 from data_access.scope import scope_of
 from dashboard import create_app
 
+from .browser import click as _click
 from .conftest import ARTIFACTS, now
 
 
 @pytest.fixture()
 def browser_app(sqlite_url):
     return create_app({"DATABASE_URL": sqlite_url, "REFRESH_SECONDS": 60})
-
-
-def _click(dash_duo, selector, tries=10):
-    """Scroll to the element and click it; retry while the page is still settling (map loading)."""
-    for attempt in range(tries):
-        try:
-            el = dash_duo.find_element(selector)
-            dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
-            time.sleep(0.2)
-            el.click()
-            return
-        except (ElementClickInterceptedException, StaleElementReferenceException):
-            if attempt == tries - 1:
-                raise
-            time.sleep(0.5)
 
 
 def _kpi(dash_duo, key):

@@ -18,6 +18,7 @@ from data_access.schema import grid_worker, key_person, patrol, region
 from data_access.scope import scope_of
 
 from . import oracle
+from .browser import click as _click
 from .conftest import now
 from .dashcall import call, find
 
@@ -382,21 +383,6 @@ def test_pat013_database_down_keeps_data_and_marks_stale(app, client, monkeypatc
 
 
 # --- a person at the screen ----------------------------------------------------------
-
-def _click(dash_duo, selector, tries=10):
-    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
-    for attempt in range(tries):
-        try:
-            el = dash_duo.find_element(selector)
-            dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", el)
-            time.sleep(0.2)
-            el.click()
-            return
-        except (ElementClickInterceptedException, StaleElementReferenceException):
-            if attempt == tries - 1:
-                raise
-            time.sleep(0.5)
-
 
 @pytest.fixture()
 def browser_app(sqlite_url):
