@@ -230,4 +230,43 @@ app_meta = Table(
     Column("updated_at", UTCDateTime),
 )
 
-OWN_TABLES = (app_meta,)
+WARNING_LEVELS = ("red", "orange", "yellow", "blue")  # national four-colour scale, worst first
+WARNING_STATUSES = ("new", "acknowledged", "assigned", "resolved", "dismissed")
+OPEN_WARNING_STATUSES = ("new", "acknowledged", "assigned")
+
+warning = Table(
+    "warning", metadata,
+    Column("id", Integer, primary_key=True),
+    # At most one open warning per key; enforced by data_access.warnings.evaluate.
+    Column("dedup_key", String(200), nullable=False),
+    Column("rule", String(32), nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("region_code", String(15), nullable=False),
+    Column("subject_type", String(20)),
+    Column("subject_id", String(80)),
+    Column("reason", Text),
+    Column("evidence", Text),  # JSON: {"incident": [ids], ...}
+    Column("status", String(14), nullable=False, default="new"),
+    Column("version", Integer, nullable=False, default=1),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("escalated", Boolean, nullable=False, default=False),
+    Index("ix_warning_dedup_status", "dedup_key", "status"),
+    Index("ix_warning_status_region", "status", "region_code"),
+    Index("ix_warning_created", "created_at"),
+)
+
+warning_action = Table(
+    "warning_action", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("warning_id", Integer, nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("actor", Text),
+    Column("at", UTCDateTime, nullable=False),
+    Column("comment", Text),
+    Column("before", Text),
+    Column("after", Text),
+    Index("ix_warning_action_warning", "warning_id", "at"),
+)
+
+OWN_TABLES = (app_meta, warning, warning_action)
