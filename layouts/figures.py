@@ -60,7 +60,7 @@ def region_map(fc: dict, codes: list[str], names: list[str], values: list, label
 
 
 def daily_bars(days: list[str], bars: list, line: list, bar_name: str, line_name: str,
-               height: int = 260) -> go.Figure:
+               height: int | None = None) -> go.Figure:
     """Bars for what came in per day, a line for what was done (trend panels)."""
     fig = go.Figure([
         go.Bar(x=days, y=bars, name=bar_name, marker_color="#b91c1c", opacity=0.85),

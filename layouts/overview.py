@@ -107,7 +107,8 @@ def overview_page(region, chain, snap: dict, geojson: dict, refresh_seconds: int
         dbc.Row([
             dbc.Col(dbc.Card([dbc.CardHeader("近7日事件受理与办结"),
                               dbc.CardBody(dcc.Graph(id="ov-trend", figure=trend_figure(snap["trend"]),
-                                                     config={"displayModeBar": False}), className="p-1")]),
+                                                     config={"displayModeBar": False}, responsive=True,
+                                                     style={"height": "260px"}), className="p-1")]),
                     lg=6, className="mb-3"),
             dbc.Col(dbc.Card([dbc.CardHeader([html.I(className="bi bi-broadcast me-1"), "实时事件"]),
                               dbc.CardBody(html.Div(ticker(snap["ticker"]), id="ov-ticker"),
