@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard {run,seed,simulate,quality} …"""
+"""Command line: python -m dashboard {run,seed,simulate,quality,warnings} …"""
 from __future__ import annotations
 
 import argparse
@@ -32,6 +32,12 @@ def main(argv=None) -> int:
     quality = sub.add_parser("quality", help="count bad rows in the shared tables")
     quality.add_argument("--db")
 
+    warn = sub.add_parser("warnings", help="risk warnings (预警研判)")
+    warn_sub = warn.add_subparsers(dest="warnings_command", required=True)
+    ev = warn_sub.add_parser("evaluate", help="run the warning rules once and print what they raised")
+    ev.add_argument("--db")
+    ev.add_argument("--now", help="ISO time to evaluate at (default: now / DASHBOARD_NOW)")
+
     args = parser.parse_args(argv)
     if args.command == "run":
         from dashboard import create_app
@@ -56,6 +62,32 @@ def main(argv=None) -> int:
         from data_access.timeutil import now
         with db.make_engine(args.db).connect() as conn:
             print(json.dumps(q.bad_row_counts(conn, now()), ensure_ascii=False, indent=2))
+    elif args.command == "warnings":
+        return _evaluate(args.db, args.now)
+    return 0
+
+
+def _evaluate(url: str | None, at: str | None) -> int:
+    import time
+
+    from data_access import engine as db
+    from data_access import warnings
+    from data_access.timeutil import now
+    eng = db.make_engine(url)
+    db.create_schema(eng)  # adds the dashboard's warning tables to an older database
+    when = parse_instant(at) if at else now()
+    started = time.perf_counter()
+    with eng.begin() as conn:
+        raised = warnings.evaluate(conn, when)
+    took = time.perf_counter() - started
+    for w in raised:
+        print(f"[{warnings.LEVEL_NAMES[w['level']]}] {w['rule']:<10} {w['region']:<15} {w['reason']}")
+    counts: dict = {}
+    for w in raised:
+        counts[(w["rule"], w["level"])] = counts.get((w["rule"], w["level"]), 0) + 1
+    summary = ", ".join(f"{rule}/{level} {n}" for (rule, level), n in sorted(counts.items()))
+    tail = f": {summary}" if summary else ""
+    print(f"raised {len(raised)} warning(s) at {when.isoformat()} in {took:.1f} s{tail}")
     return 0
 
 

@@ -204,19 +204,25 @@ def _collect(conn, r: Region, now, by_child: bool) -> dict:
 
 def summary(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
     """All KPIs of docs/metrics.md for one region."""
+    from . import warnings  # warnings reads metrics (barometer rule): import here, not at the top
     r = resolve(conn, scope, code)
     raw = _collect(conn, r, now, by_child=False).get(r.code, {})
-    return kpis_from_counts(raw, regions.grid_count(conn, scope, r.code))
+    out = kpis_from_counts(raw, regions.grid_count(conn, scope, r.code))
+    out["active_warnings"] = warnings.active_count(conn, scope, r.code)
+    return out
 
 
 def by_child(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
     """KPIs per child region, in code order, children without rows included as zeros."""
+    from . import warnings
     r = resolve(conn, scope, code)
     raw = _collect(conn, r, now, by_child=True)
     grids = regions.grid_count(conn, scope, r.code, by_child=True)
+    active = warnings.active_count(conn, scope, r.code, by_child=True)
     out = []
     for child in regions.children(conn, scope, r.code):
         row = kpis_from_counts(raw.get(child.code, {}), grids.get(child.code, 1 if child.level == "grid" else 0))
+        row["active_warnings"] = active.get(child.code, 0)
         out.append({"code": child.code, "name": child.name, "level": child.level, **row})
     return out
 

@@ -1,0 +1,81 @@
+"""Thresholds of the warning rules (docs/warnings.md), as data.
+
+`WarningConfig()` holds the defaults, tuned so the demo city carries a few
+dozen open warnings with red ones rare; `WarningConfig.from_dict` overrides any
+of them (e.g. from settings). Level maps are worst first: the first level whose
+threshold the score reaches wins; below the last one nothing is raised.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+
+def _levels(*pairs):
+    return field(default_factory=lambda: tuple(pairs))
+
+
+@dataclass(frozen=True)
+class WarningConfig:
+    # 1 overdue incidents: score = hours past sla_due_at × severity (1-4)
+    overdue_levels: tuple = _levels(("red", 1440.0), ("orange", 720.0), ("yellow", 480.0), ("blue", 240.0))
+    overdue_lookback_days: int = 60  # deadlines older than this are stale data, not news
+
+    # 2 major or mass incidents: always red
+    major_severity: int = 4
+    major_categories: tuple = ("群体性事件",)
+    major_window_hours: int = 6  # news window; an unacknowledged one escalates long before
+
+    # 3 surge: township × category, last 24 h against the 28 days before
+    surge_window_hours: int = 24
+    surge_baseline_days: int = 28
+    surge_alpha: float = 1e-4
+    surge_min_count: int = 5
+    surge_levels: tuple = _levels(("orange", 1e-7), ("yellow", 1e-4))  # p-value at or below
+
+    # 4 patrol blind spot: days since the grid's last valid patrol
+    blind_days: int = 3
+    blind_levels: tuple = _levels(("orange", 14.0), ("yellow", 7.0), ("blue", 3.0))
+
+    # 5 key person missed visit: score = risk weight × days past the interval
+    visit_risk_weights: tuple = ((1, 1.0), (2, 2.0), (3, 4.0))
+    visit_never_overdue_days: int = 30  # never visited (in the lookback): counted this late
+    visit_lookback_days: int = 120
+    visit_levels: tuple = _levels(("orange", 480.0), ("yellow", 360.0), ("blue", 280.0))
+
+    # 6 repeated appeals: same citizen_hash and topic
+    repeat_min_count: int = 3
+    repeat_window_days: int = 30
+    repeat_recent_hours: int = 6  # news while the latest of them is this recent
+    repeat_levels: tuple = _levels(("orange", 6.0), ("yellow", 4.0), ("blue", 3.0))
+
+    # 7 barometer drop (township index of docs/metrics.md)
+    barometer_floor: float = 40.0
+    barometer_drop: float = 20.0
+    barometer_compare_days: int = 7
+    barometer_orange_floor: float = 30.0  # below this, or a drop of barometer_orange_drop → orange
+    barometer_orange_drop: float = 30.0
+
+    # 8 emergency mode (平战转换)
+    emergency_fresh_hours: int = 24
+    emergency_fresh_level: str = "orange"
+    emergency_level: str = "yellow"
+
+    # housekeeping: a warning nobody has touched is resolved by the system once its condition clears
+    auto_resolve: bool = True
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> "WarningConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values or {}) - names
+        if unknown:
+            raise ValueError(f"unknown warning settings: {sorted(unknown)}")
+        return dataclasses.replace(cls(), **(values or {}))
+
+
+def level_for(score: float, levels: tuple, higher_is_worse: bool = True) -> str | None:
+    """The first level whose threshold `score` reaches (or, for p-values, stays under)."""
+    for level, threshold in levels:
+        if (score >= threshold) if higher_is_worse else (score <= threshold):
+            return level
+    return None

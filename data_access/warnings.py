@@ -1,0 +1,448 @@
+"""预警研判: eight explainable rules over the shared tables, and the warnings they raise.
+
+`evaluate(conn, now, config)` runs every rule over the whole region tree as
+known at `now`, writes new warnings (and their audit rows) on `conn` — the
+caller commits — and returns what it raised. A warning's `dedup_key` names its
+condition: while a warning with that key is open (new / acknowledged /
+assigned) the condition raises nothing new; once it is resolved or dismissed a
+returning condition raises a new one. Rules and thresholds: docs/warnings.md
+and data_access.warning_rules.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import and_, case, func, inspect, insert, or_, select, update
+from sqlalchemy.engine import Connection
+
+from . import metrics, quality
+from .opinion import poisson_tail
+from .patrols import _last_patrols
+from .privacy import mask_name, mask_text
+from .schema import (OPEN_WARNING_STATUSES, WARNING_LEVELS, WARNING_STATUSES, appeal, grid_state,
+                     incident, key_person, region, visit, warning, warning_action)
+from .scope import Region, Scope, in_region, level_column, lookup, resolve
+from .timeutil import SHANGHAI
+from .warning_rules import WarningConfig, level_for
+
+RULE_NAMES = {
+    "overdue": "事件超期", "major": "重大/群体性事件", "surge": "事件激增", "blind_spot": "巡查盲区",
+    "visit": "重点人员漏访", "repeat": "重复诉求", "barometer": "晴雨表骤降", "emergency": "战时状态",
+}
+LEVEL_NAMES = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
+_RANK = {level: i for i, level in enumerate(WARNING_LEVELS)}  # 0 = red, the worst
+SYSTEM = "system"
+
+
+# --- names ------------------------------------------------------------------
+
+class _Names:
+    """Readable region paths below the city: 港北区贵城街道XX社区第3网格."""
+
+    def __init__(self, conn: Connection):
+        self._rows = {code: (name, parent, level) for code, name, parent, level in conn.execute(
+            select(region.c.code, region.c.name, region.c.parent_code, region.c.level))}
+
+    def path(self, code: str | None) -> str:
+        parts, seen = [], 0
+        while code in self._rows and seen < 6:
+            name, parent, level = self._rows[code]
+            if level == "city":
+                break
+            parts.append(name)
+            code, seen = parent, seen + 1
+        return "".join(reversed(parts)) or (code or "")
+
+
+def _candidate(rule, level, region_code, subject_type, subject_id, reason, evidence) -> dict:
+    return {"dedup_key": f"{rule}:{subject_id}", "rule": rule, "level": level,
+            "region_code": region_code, "subject_type": subject_type, "subject_id": str(subject_id),
+            "reason": reason, "evidence": evidence}
+
+
+def _hours(delta: dt.timedelta) -> int:
+    return int(delta.total_seconds() // 3600)
+
+
+def _local(at: dt.datetime) -> str:
+    return at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
+
+
+# --- the rules ----------------------------------------------------------------
+
+def _open_incidents(conn, r: Region, now, where, columns):
+    """Open incidents at `now`: two indexed queries (never closed; closed after now), an OR defeats the index."""
+    joined, located = in_region(incident, r)
+    base = [located, quality.incident_ok(now), *where]
+    out = []
+    for closed in (incident.c.closed_at.is_(None), incident.c.closed_at > now):
+        out.extend(conn.execute(select(*columns).select_from(joined).where(*base, closed)).all())
+    return out
+
+
+_INC_COLS = (incident.c.id, incident.c.severity, incident.c.category, incident.c.title,
+             incident.c.grid_code, incident.c.reported_at, incident.c.sla_due_at)
+
+
+def rule_overdue(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
+    """1. Open and past sla_due_at; level by hours late × severity."""
+    least = min(t for _, t in cfg.overdue_levels)
+    # Even a severity-4 incident needs least/4 hours of lateness to score: bound the window.
+    rows = _open_incidents(conn, r, now, [
+        incident.c.sla_due_at < now - dt.timedelta(hours=least / 4),
+        incident.c.sla_due_at >= now - dt.timedelta(days=cfg.overdue_lookback_days),
+    ], _INC_COLS)
+    out = []
+    for row in rows:
+        late = _hours(now - row.sla_due_at)
+        sev = max(1, min(4, row.severity or 1))
+        level = level_for(late * sev, cfg.overdue_levels)
+        if level is None:
+            continue
+        reason = (f"{names.path(row.grid_code)} 事件#{row.id}「{mask_text(row.title) or row.category}」"
+                  f"（{row.category}，{sev}级）超期 {late} 小时未办结")
+        out.append(_candidate("overdue", level, row.grid_code, "incident", row.id, reason,
+                              {"incident": [row.id]}))
+    return out
+
+
+def rule_major(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
+    """2. Severity ≥ major_severity or a mass-incident category, recent and open: red."""
+    rows = _open_incidents(conn, r, now, [
+        incident.c.reported_at >= now - dt.timedelta(hours=cfg.major_window_hours),
+        or_(incident.c.severity >= cfg.major_severity, incident.c.category.in_(cfg.major_categories)),
+    ], _INC_COLS)
+    out = []
+    for row in rows:
+        kind = "群体性事件" if row.category in cfg.major_categories else "重大事件"
+        reason = (f"{names.path(row.grid_code)} {_local(row.reported_at)} 上报{kind}"
+                  f"#{row.id}「{mask_text(row.title) or row.category}」（{row.category}，{row.severity}级），尚未办结")
+        out.append(_candidate("major", "red", row.grid_code, "incident", row.id, reason,
+                              {"incident": [row.id]}))
+    return out
+
+
+def rule_surge(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
+    """3. Township × category: last window far above its own baseline (one-sided Poisson tail)."""
+    joined, located = in_region(incident, r)
+    window_start = now - dt.timedelta(hours=cfg.surge_window_hours)
+    base_start = window_start - dt.timedelta(days=cfg.surge_baseline_days)
+    recent = incident.c.reported_at >= window_start
+    rows = conn.execute(
+        select(incident.c.township_code, incident.c.category,
+               func.count().filter(recent).label("obs"),
+               func.count().filter(incident.c.reported_at < window_start).label("base"))
+        .select_from(joined)
+        .where(located, quality.incident_ok(now), incident.c.reported_at >= base_start,
+               incident.c.category.isnot(None))
+        .group_by(incident.c.township_code, incident.c.category)).all()
+    out = []
+    scale = cfg.surge_window_hours / 24.0 / cfg.surge_baseline_days
+    for township, category, obs, base in rows:
+        if obs < cfg.surge_min_count:
+            continue
+        expected = base * scale
+        p = poisson_tail(obs, expected)
+        if p >= cfg.surge_alpha:
+            continue
+        level = level_for(p, cfg.surge_levels, higher_is_worse=False) or "yellow"
+        ids = conn.execute(
+            select(incident.c.id).select_from(joined)
+            .where(located, quality.incident_ok(now), recent, incident.c.township_code == township,
+                   incident.c.category == category).order_by(incident.c.id).limit(50)).scalars().all()
+        baseline = base / cfg.surge_baseline_days
+        ratio = f"，为日均 {baseline:.1f} 起的 {obs / (expected or 1):.1f} 倍" if base else "，近期无同类事件"
+        reason = (f"{names.path(township)} 近{cfg.surge_window_hours}小时「{category}」事件 {obs} 起"
+                  f"{ratio}（泊松检验 p={p:.1e}）")
+        c = _candidate("surge", level, township, "topic", f"{township}:{category}", reason,
+                       {"incident": ids, "observed": obs, "expected": round(expected, 2), "p": p})
+        out.append(c)
+    return out
+
+
+def rule_blind_spot(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
+    """4. A grid with no valid patrol for blind_days (looked for 30 days back)."""
+    last, older = _last_patrols(conn, r, now)
+    grids = conn.execute(select(region.c.code).where(
+        region.c.level == "grid", level_column(region, r.level) == r.code)).scalars().all()
+    out = []
+    for code in grids:
+        at = last.get(code)
+        if at is not None and now - at < dt.timedelta(days=cfg.blind_days):
+            continue
+        if at is not None:
+            days = (now - at).total_seconds() / 86400
+            gap = f"{_hours(now - at)} 小时无巡查（最近一次 {_local(at)}）"
+        else:
+            days = 30.0
+            gap = "30 天以上无巡查" if code in older else "从未巡查"
+        level = level_for(days, cfg.blind_levels) or "blue"
+        out.append(_candidate("blind_spot", level, code, "grid", code, f"{names.path(code)} {gap}",
+                              {"grid": [code], "last_patrol_at": at.isoformat() if at else None}))
+    return out
+
+
+def rule_visit(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
+    """5. Key person whose latest visit is older than visit_interval_days; risk-weighted lateness."""
+    joined, located = in_region(key_person, r)
+    last = (select(visit.c.key_person_id, func.max(visit.c.visited_at).label("last"))
+            .where(visit.c.visited_at <= now,
+                   visit.c.visited_at >= now - dt.timedelta(days=cfg.visit_lookback_days))
+            .group_by(visit.c.key_person_id).subquery())
+    rows = conn.execute(
+        select(key_person.c.id, key_person.c.grid_code, key_person.c.name, key_person.c.category,
+               key_person.c.risk_level, key_person.c.visit_interval_days, last.c.last)
+        .select_from(joined.outerjoin(last, last.c.key_person_id == key_person.c.id))
+        .where(located)).all()
+    weights = dict(cfg.visit_risk_weights)
+    out = []
+    for row in rows:
+        interval = row.visit_interval_days or 0
+        if row.last is not None:
+            late = (now - row.last).total_seconds() / 86400 - interval
+        else:
+            late = float(cfg.visit_never_overdue_days)
+        if late <= 0:
+            continue
+        level = level_for(weights.get(row.risk_level, 1.0) * late, cfg.visit_levels)
+        if level is None:
+            continue
+        since = (f"已 {int((now - row.last).total_seconds() // 86400)} 天未走访" if row.last is not None
+                 else f"{cfg.visit_lookback_days} 天内无走访记录")
+        reason = (f"{names.path(row.grid_code)} 重点人员{mask_name(row.name) or ''}（{row.category}，"
+                  f"风险{row.risk_level}级）{since}，应每 {interval} 天走访")
+        out.append(_candidate("visit", level, row.grid_code, "key_person", row.id, reason,
+                              {"key_person": [row.id],
+                               "last_visit_at": row.last.isoformat() if row.last else None}))
+    return out
+
+
+def rule_repeat(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
+    """6. Same citizen_hash on the same topic ≥ repeat_min_count times in the window, the latest recent."""
+    joined, located = in_region(appeal, r)
+    where = [located, quality.appeal_ok(now), appeal.c.citizen_hash.isnot(None), appeal.c.topic.isnot(None),
+             appeal.c.received_at >= now - dt.timedelta(days=cfg.repeat_window_days)]
+    pairs = conn.execute(
+        select(appeal.c.citizen_hash, appeal.c.topic, func.count().label("n"))
+        .select_from(joined).where(*where)
+        .group_by(appeal.c.citizen_hash, appeal.c.topic)
+        .having(and_(func.count() >= cfg.repeat_min_count,
+                     func.max(appeal.c.received_at) >= now - dt.timedelta(hours=cfg.repeat_recent_hours)))
+    ).all()
+    out = []
+    for citizen, topic, n in pairs:
+        rows = conn.execute(
+            select(appeal.c.id, appeal.c.grid_code, appeal.c.received_at).select_from(joined)
+            .where(*where, appeal.c.citizen_hash == citizen, appeal.c.topic == topic)
+            .order_by(appeal.c.received_at, appeal.c.id)).all()
+        latest = rows[-1]
+        level = level_for(n, cfg.repeat_levels) or "blue"
+        reason = (f"同一诉求人 {cfg.repeat_window_days} 天内第 {n} 次反映 {topic}"
+                  f"（{names.path(latest.grid_code)}，最近一次 {_local(latest.received_at)}）")
+        out.append(_candidate("repeat", level, latest.grid_code, "citizen_topic",
+                              f"{citizen[:16]}:{topic}", reason, {"appeal": [x.id for x in rows]}))
+    return out
+
+
+def _township_barometers(conn, r: Region, at: dt.datetime) -> dict:
+    """{township: barometer_index} exactly as metrics.summary computes it for that township."""
+    if r.level in ("township", "village", "grid"):
+        top = lookup(conn, r.township_code) if r.level != "township" else r
+        raw = metrics.appeal_counts(conn, top, at).get(top.code, {})
+        return {top.code: metrics.kpis_from_counts(raw, 0)["barometer_index"]}
+    counties = [r] if r.level == "county" else [
+        lookup(conn, c) for c in conn.execute(select(region.c.code).where(
+            region.c.level == "county", region.c.parent_code == r.code)).scalars()]
+    townships = conn.execute(select(region.c.code, region.c.county_code).where(
+        region.c.level == "township", region.c.county_code.in_([c.code for c in counties]))).all()
+    raw: dict = {}
+    for county in counties:
+        raw.update(metrics.appeal_counts(conn, county, at, by_child=True))
+    # A township without appeals has no row: the summary reads it as an empty counter set.
+    return {t: metrics.kpis_from_counts(raw.get(t, {}), 0)["barometer_index"] for t, _ in townships}
+
+
+def rule_barometer(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
+    """7. A township's barometer index below a floor, or down sharply against compare_days ago."""
+    current = _township_barometers(conn, r, now)
+    before = _township_barometers(conn, r, now - dt.timedelta(days=cfg.barometer_compare_days))
+    out = []
+    for township, index in current.items():
+        prev = before.get(township)
+        drop = round(prev - index, 1) if prev is not None else 0.0
+        if index >= cfg.barometer_floor and drop < cfg.barometer_drop:
+            continue
+        level = ("orange" if index < cfg.barometer_orange_floor or drop >= cfg.barometer_orange_drop
+                 else "yellow")
+        reason = (f"{names.path(township)} 社情民意晴雨表指数 {index:.1f}（{metrics.weather(index)}），"
+                  f"{cfg.barometer_compare_days} 天前 {prev:.1f}，"
+                  + (f"下降 {drop:.1f} 点" if drop > 0 else f"低于警戒线 {cfg.barometer_floor:g}"))
+        out.append(_candidate("barometer", level, township, "township", township, reason,
+                              {"township": [township], "index": index, "index_before": prev}))
+    return out
+
+
+def rule_emergency(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
+    """8. A grid switched to emergency mode (平战转换) as known at now."""
+    g = region.alias("g")
+    rows = conn.execute(
+        select(grid_state.c.grid_code, grid_state.c.since, grid_state.c.reason)
+        .select_from(grid_state.join(g, and_(g.c.code == grid_state.c.grid_code, g.c.level == "grid")))
+        .where(grid_state.c.mode == "emergency", level_column(g, r.level) == r.code,
+               or_(grid_state.c.since.is_(None), grid_state.c.since <= now))).all()
+    out = []
+    for code, since, why in rows:
+        fresh = since is not None and now - since < dt.timedelta(hours=cfg.emergency_fresh_hours)
+        level = cfg.emergency_fresh_level if fresh else cfg.emergency_level
+        when = f"{_local(since)} 起" if since else ""
+        reason = f"{names.path(code)} {when}转入战时状态（{why or '未说明原因'}）"
+        c = _candidate("emergency", level, code, "grid", code, reason,
+                       {"grid_state": [code], "since": since.isoformat() if since else None})
+        c["dedup_key"] = f"emergency:{code}:{since.isoformat() if since else ''}"
+        out.append(c)
+    return out
+
+
+RULES = {
+    "overdue": rule_overdue, "major": rule_major, "surge": rule_surge, "blind_spot": rule_blind_spot,
+    "visit": rule_visit, "repeat": rule_repeat, "barometer": rule_barometer, "emergency": rule_emergency,
+}
+
+
+# --- evaluation -------------------------------------------------------------
+
+def candidates(conn: Connection, now: dt.datetime, config: WarningConfig | None = None,
+               rules=None, code: str | None = None) -> list[dict]:
+    """What the rules find at `now` (nothing written), over the city or the subtree of `code`."""
+    cfg = config or WarningConfig()
+    root_code = code or conn.execute(select(region.c.code).where(region.c.level == "city")
+                                     .order_by(region.c.code).limit(1)).scalar()
+    r = lookup(conn, root_code)
+    names = _Names(conn)
+    found: dict = {}
+    for name in rules or RULES:
+        for c in RULES[name](conn, r, now, cfg, names):
+            found.setdefault(c["dedup_key"], c)
+    return sorted(found.values(), key=lambda c: (_RANK[c["level"]], c["rule"], c["dedup_key"]))
+
+
+def evaluate(conn: Connection, now: dt.datetime, config: WarningConfig | None = None,
+             rules=None) -> list[dict]:
+    """Run the rules once and write what is new; returns the raised warnings (as `_out` dicts).
+
+    The caller commits. Only one evaluator should run at a time (the scheduler
+    holds a lock); `dedup_key` is checked here against the open warnings.
+    """
+    cfg = config or WarningConfig()
+    rules = list(rules or RULES)
+    found = candidates(conn, now, cfg, rules)
+    open_rows = {row.dedup_key: row for row in conn.execute(
+        select(warning.c.id, warning.c.dedup_key, warning.c.rule, warning.c.level, warning.c.status,
+               warning.c.version).where(warning.c.status.in_(OPEN_WARNING_STATUSES)))}
+    raised = []
+    for c in found:
+        have = open_rows.get(c["dedup_key"])
+        if have is not None:
+            if _RANK[c["level"]] < _RANK.get(have.level, 9):
+                _change(conn, have, now, "upgrade", {"level": c["level"], "reason": c["reason"]},
+                        f"条件加重：{LEVEL_NAMES[have.level]}→{LEVEL_NAMES[c['level']]}")
+            continue
+        values = {**c, "evidence": json.dumps(c["evidence"], ensure_ascii=False), "status": "new",
+                  "version": 1, "created_at": now, "updated_at": now, "escalated": False}
+        wid = conn.execute(insert(warning).values(**values)).inserted_primary_key[0]
+        conn.execute(insert(warning_action).values(
+            warning_id=wid, action="raise", actor=SYSTEM, at=now, comment=c["reason"],
+            before=None, after=json.dumps({"status": "new", "level": c["level"]})))
+        raised.append({**values, "id": wid, "evidence": c["evidence"]})
+    if cfg.auto_resolve:
+        keys = {c["dedup_key"] for c in found}
+        for key, row in open_rows.items():
+            # Only untouched warnings: once an officer has taken one, it is theirs to close.
+            if row.status == "new" and row.rule in rules and key not in keys:
+                _change(conn, row, now, "auto_resolve", {"status": "resolved"}, "条件已解除，系统自动关闭")
+    return [_out(w) for w in raised]
+
+
+def _change(conn, row, now, action, values: dict, comment: str) -> None:
+    before = {k: getattr(row, k, None) for k in values}
+    done = conn.execute(update(warning).where(warning.c.id == row.id, warning.c.version == row.version)
+                        .values(**values, version=row.version + 1, updated_at=now)).rowcount
+    if done:  # someone else changed it meanwhile: their change stands
+        conn.execute(insert(warning_action).values(
+            warning_id=row.id, action=action, actor=SYSTEM, at=now, comment=comment,
+            before=json.dumps(before, ensure_ascii=False), after=json.dumps(values, ensure_ascii=False)))
+
+
+# --- reading ----------------------------------------------------------------
+
+def _out(w) -> dict:
+    m = dict(w if isinstance(w, dict) else w._mapping)
+    ev = m.get("evidence")
+    if isinstance(ev, str):
+        try:
+            ev = json.loads(ev)
+        except ValueError:
+            ev = None
+    at = m.get("created_at")
+    return {"id": m["id"], "level": m["level"], "rule": m["rule"], "region": m["region_code"],
+            "region_name": m.get("region_name"),
+            "subject": {"type": m.get("subject_type"), "id": m.get("subject_id")},
+            "reason": m.get("reason"), "status": m["status"], "evidence": ev,
+            "escalated": bool(m.get("escalated")), "version": m.get("version"),
+            "created_at": at.isoformat() if at else None}
+
+
+_LEVEL_ORDER = case({lvl: i for i, lvl in enumerate(WARNING_LEVELS)}, value=warning.c.level, else_=9)
+_tables_seen: set = set()
+
+
+def _has_table(conn: Connection) -> bool:
+    """Databases created before the warnings engine have no warning table: they have no warnings."""
+    key = str(conn.engine.url)
+    if key not in _tables_seen and inspect(conn).has_table("warning"):
+        _tables_seen.add(key)
+    return key in _tables_seen
+
+
+def _subtree(r: Region):
+    g = region.alias("g")
+    return warning.join(g, g.c.code == warning.c.region_code), level_column(g, r.level) == r.code, g
+
+
+def list_warnings(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
+                  statuses=OPEN_WARNING_STATUSES, limit: int = 500) -> list[dict]:
+    """Warnings raised by `now` in the region's subtree, most severe then newest first."""
+    r = resolve(conn, scope, code)
+    if not _has_table(conn):
+        return []
+    bad = set(statuses) - set(WARNING_STATUSES)
+    if bad:
+        raise ValueError(f"unknown status {sorted(bad)}")
+    joined, inside, g = _subtree(r)
+    rows = conn.execute(
+        select(warning, g.c.name.label("region_name")).select_from(joined)
+        .where(inside, warning.c.status.in_(tuple(statuses)), warning.c.created_at <= now)
+        .order_by(_LEVEL_ORDER, warning.c.created_at.desc(), warning.c.id.desc()).limit(limit))
+    return [_out(row) for row in rows]
+
+
+def open_warnings(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
+                  limit: int = 500) -> list[dict]:
+    return list_warnings(conn, scope, code, now, OPEN_WARNING_STATUSES, limit)
+
+
+def active_count(conn: Connection, scope: Scope, code: str | None, by_child: bool = False):
+    """Open warnings in the subtree (or {child code: count} when `by_child`)."""
+    r = resolve(conn, scope, code)
+    if not _has_table(conn):
+        return {} if by_child else 0
+    joined, inside, g = _subtree(r)
+    where = [inside, warning.c.status.in_(OPEN_WARNING_STATUSES)]
+    if not by_child:
+        return conn.execute(select(func.count()).select_from(joined).where(*where)).scalar() or 0
+    if r.child_level is None:
+        return {}
+    col = level_column(g, r.child_level)
+    return {k: n for k, n in conn.execute(
+        select(col, func.count()).select_from(joined).where(*where, col.isnot(None)).group_by(col))}
