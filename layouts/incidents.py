@@ -9,7 +9,7 @@ from plotly.subplots import make_subplots
 
 from data_access.incidents import hours_late
 
-from . import fmt
+from . import fmt, ranking
 from .kpis import kpi_row
 from .shell import breadcrumb, updated_badge
 
@@ -257,27 +257,18 @@ def trend_figure(region_code: str, trend: list[dict]) -> go.Figure:
 # --- children ranking -----------------------------------------------------------------
 
 def child_href(child: dict) -> str:
-    return f"/grid/{child['code']}" if child["level"] == "grid" else f"{PATH}?region={child['code']}"
+    return ranking.child_href(PATH, child)
 
 
 def children_table(children: list[dict]):
-    if not children:
-        return html.P("网格为最小单元，无下级区域。", className="text-muted p-2 mb-0")
-    head = html.Thead(html.Tr([html.Th("下级区域"), html.Th("今日事件"), html.Th("在办"),
-                               html.Th("超期"), html.Th("日清零率")]))
-    ranked = sorted(children, key=lambda c: (-(c["overdue_incidents"] or 0), -(c["open_incidents"] or 0),
-                                             -(c["incidents_today"] or 0), c["code"]))
-    body = html.Tbody([
-        html.Tr([
-            html.Td(dcc.Link(c["name"], href=child_href(c), id=f"inc-child-{c['code']}")),
-            html.Td(fmt.count(c["incidents_today"])),
-            html.Td(fmt.count(c["open_incidents"])),
-            html.Td(fmt.count(c["overdue_incidents"]),
-                    className="text-danger fw-bold" if c["overdue_incidents"] else None),
-            html.Td(fmt.percent(c["clearance_rate_today"])),
-        ]) for c in ranked
-    ])
-    return dbc.Table([head, body], size="sm", hover=True, striped=True, className="mb-0 children-table")
+    return ranking.ranking_table(children, PATH, "inc-child-", [
+        ("今日事件", lambda c: fmt.count(c["incidents_today"])),
+        ("在办", lambda c: fmt.count(c["open_incidents"])),
+        ("超期", lambda c: fmt.count(c["overdue_incidents"])),
+        ("日清零率", lambda c: fmt.percent(c["clearance_rate_today"])),
+    ], sort_key=lambda c: (-(c["overdue_incidents"] or 0), -(c["open_incidents"] or 0),
+                           -(c["incidents_today"] or 0), c["code"]),
+        alarming=lambda c: {"超期"} if c["overdue_incidents"] else set())
 
 
 # --- the page ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dash import dcc, html
 from data_access.metrics import weather
 
 from . import figures  # noqa: F401 - importing it registers the house plotly template
-from . import fmt
+from . import fmt, ranking
 from .kpis import kpi_card
 from .shell import breadcrumb, updated_badge
 
@@ -71,7 +71,7 @@ def weather_icon(index):
 
 
 def child_href(child: dict) -> str:
-    return f"/grid/{child['code']}" if child["level"] == "grid" else f"/opinion?region={child['code']}"
+    return ranking.child_href("/opinion", child)
 
 
 # --- the barometer ------------------------------------------------------------
@@ -221,26 +221,17 @@ def rising_table(topics: list[dict]):
 
 def children_table(children: list[dict]):
     """Children, stormiest first (lowest barometer index), each a link one level down."""
-    if not children:
-        return html.P("网格为最小单元，无下级区域。", className="text-muted p-2 mb-0")
-    ranked = sorted(children, key=lambda c: (c["barometer_index"] if c["barometer_index"] is not None else 999,
-                                             c["code"]))
-    head = html.Thead(html.Tr([html.Th("#"), html.Th("下级区域"), html.Th("今日诉求"), html.Th("负面占比"),
-                               html.Th("晴雨指数")]))
-    rows = []
-    for i, c in enumerate(ranked, 1):
+    def index_cell(c):
         label, icon, colour = weather_icon(c["barometer_index"])
-        rows.append(html.Tr([
-            html.Td(i),
-            html.Td(dcc.Link(c["name"], href=child_href(c), id=f"op-child-{c['code']}")),
-            html.Td(fmt.count(c["appeals_today"])),
-            html.Td(fmt.percent(c["negative_share_today"])),
-            html.Td([html.I(className=f"bi {icon} me-1", style={"color": colour}),
-                     fmt.decimal(c["barometer_index"]), html.Small(f" {label}", className="text-muted")],
-                    title=str(c["barometer_index"])),
-        ]))
-    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, striped=True,
-                     className="mb-0 children-table")
+        return html.Span([html.I(className=f"bi {icon} me-1", style={"color": colour}),
+                          fmt.decimal(c["barometer_index"]), html.Small(f" {label}", className="text-muted")],
+                         title=str(c["barometer_index"]))
+    return ranking.ranking_table(children, "/opinion", "op-child-", [
+        ("今日诉求", lambda c: fmt.count(c["appeals_today"])),
+        ("负面占比", lambda c: fmt.percent(c["negative_share_today"])),
+        ("晴雨指数", index_cell),
+    ], sort_key=lambda c: (c["barometer_index"] if c["barometer_index"] is not None else 999, c["code"]),
+        numbered=True)
 
 
 RECENT_COLUMNS = [

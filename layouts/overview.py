@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from . import figures, fmt
 from .kpis import kpi_row
+from .ranking import ranking_table
 from .shell import breadcrumb, schematic_note, updated_badge
 
 # Map measures a leader can switch between: key -> (label, scale factor for display).
@@ -16,10 +17,6 @@ DEFAULT_MEASURE = "incidents_today"
 
 def measure_of(value) -> str:
     return value if value in MEASURES else DEFAULT_MEASURE
-
-
-def child_href(child: dict) -> str:
-    return f"/grid/{child['code']}" if child["level"] == "grid" else f"/?region={child['code']}"
 
 
 def map_values(children: list[dict], measure: str = DEFAULT_MEASURE) -> list:
@@ -57,20 +54,13 @@ def _instant(text):
 
 
 def children_table(children: list[dict]):
-    head = html.Thead(html.Tr([html.Th("下级区域"), html.Th("今日事件"), html.Th("在办"),
-                               html.Th("超期"), html.Th("巡查覆盖")]))
-    ranked = sorted(children, key=lambda c: (-(c["incidents_today"] or 0), c["code"]))
-    body = html.Tbody([
-        html.Tr([
-            html.Td(dcc.Link(c["name"], href=child_href(c), id=f"child-{c['code']}")),
-            html.Td(fmt.count(c["incidents_today"])),
-            html.Td(fmt.count(c["open_incidents"])),
-            html.Td(fmt.count(c["overdue_incidents"]),
-                    className="text-danger fw-bold" if c["overdue_incidents"] else None),
-            html.Td(fmt.percent(c["patrol_coverage_today"])),
-        ]) for c in ranked
-    ])
-    return dbc.Table([head, body], size="sm", hover=True, striped=True, className="mb-0 children-table")
+    return ranking_table(children, "/", "child-", [
+        ("今日事件", lambda c: fmt.count(c["incidents_today"])),
+        ("在办", lambda c: fmt.count(c["open_incidents"])),
+        ("超期", lambda c: fmt.count(c["overdue_incidents"])),
+        ("巡查覆盖", lambda c: fmt.percent(c["patrol_coverage_today"])),
+    ], sort_key=lambda c: (-(c["incidents_today"] or 0), c["code"]),
+        alarming=lambda c: {"超期"} if c["overdue_incidents"] else set())
 
 
 def overview_page(region, chain, snap: dict, geojson: dict, refresh_seconds: int, state: dict):

@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from data_access.timeutil import parse_instant
 
-from . import figures, fmt
+from . import figures, fmt, ranking
 from .kpis import kpi_card
 from .shell import breadcrumb, schematic_note, updated_badge
 
@@ -55,7 +55,7 @@ def kpis(summary: dict):
 # --- map and hours ----------------------------------------------------------
 
 def child_href(child: dict) -> str:
-    return f"/grid/{child['code']}" if child["level"] == "grid" else f"{PATH}?region={child['code']}"
+    return ranking.child_href(PATH, child)
 
 
 def map_values(children: list[dict]) -> list:
@@ -95,23 +95,15 @@ def hours_figure(region_code: str, children: list[dict]):
 # --- children ranking -------------------------------------------------------
 
 def children_table(children: list[dict]):
-    if not children:
-        return html.P("网格为最小单元，无下级区域。", className="p-2 mb-0 text-muted", id="pat-no-children")
-    head = html.Thead(html.Tr([html.Th("下级区域"), html.Th("今日覆盖"), html.Th("已巡/网格"),
-                               html.Th("盲区网格"), html.Th("最久未巡(时)")]))
     # Worst first: lowest coverage, then most blind spots.
-    ranked = sorted(children, key=lambda c: (c["patrol_coverage_today"] is not None,
-                                             c["patrol_coverage_today"] or 0, -c["blind_spots"], c["code"]))
-    body = html.Tbody([
-        html.Tr([
-            html.Td(dcc.Link(c["name"], href=child_href(c), id=f"pat-child-{c['code']}")),
-            html.Td(fmt.percent(c["patrol_coverage_today"])),
-            html.Td(f"{fmt.count(c['grids_patrolled_today'])}/{fmt.count(c['grids'])}"),
-            html.Td(fmt.count(c["blind_spots"]), className="text-danger fw-bold" if c["blind_spots"] else None),
-            html.Td(fmt.decimal(c["max_hours"])),
-        ]) for c in ranked
-    ])
-    return dbc.Table([head, body], size="sm", hover=True, striped=True, className="mb-0 children-table")
+    return ranking.ranking_table(children, PATH, "pat-child-", [
+        ("今日覆盖", lambda c: fmt.percent(c["patrol_coverage_today"])),
+        ("已巡/网格", lambda c: f"{fmt.count(c['grids_patrolled_today'])}/{fmt.count(c['grids'])}"),
+        ("盲区网格", lambda c: fmt.count(c["blind_spots"])),
+        ("最久未巡(时)", lambda c: fmt.decimal(c["max_hours"])),
+    ], sort_key=lambda c: (c["patrol_coverage_today"] is not None, c["patrol_coverage_today"] or 0,
+                           -c["blind_spots"], c["code"]),
+        alarming=lambda c: {"盲区网格"} if c["blind_spots"] else set())
 
 
 # --- blind spots ------------------------------------------------------------
