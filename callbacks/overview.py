@@ -8,7 +8,7 @@ from data_access.cache import remember
 from data_access.timeutil import SHANGHAI, day_start
 from dashboard import runtime
 from layouts import overview as view
-from layouts.kpis import HEADLINE, exact, kpi_value
+from layouts.kpis import HEADLINE, exact, kpi_class, kpi_value
 
 from . import live
 
@@ -31,7 +31,8 @@ def page(code: str | None):
                               live.first_state(snap))
 
 
-KPI_OUTPUTS = [o for k in HEADLINE for o in (Output(f"kpi-{k}", "children"), Output(f"kpi-{k}", "title"))]
+KPI_OUTPUTS = [o for k in HEADLINE for o in (Output(f"kpi-{k}", "children"), Output(f"kpi-{k}", "title"),
+                                              Output(f"kpi-{k}", "className"))]
 
 
 def _map_patch(children: list[dict], measure: str) -> Patch:
@@ -46,7 +47,8 @@ def tick(_n, code, state, measure):
 
     def render(snap: dict) -> list:
         summary, children = snap["summary"], snap["children"]
-        kpis = [v for k in HEADLINE for v in (kpi_value(k, summary.get(k)), exact(summary.get(k)))]
+        kpis = [v for k in HEADLINE
+                for v in (kpi_value(k, summary.get(k)), exact(summary.get(k)), kpi_class(k, summary.get(k)))]
         trend = Patch()
         trend["data"][0]["y"] = [d["reported"] for d in snap["trend"]]
         trend["data"][1]["y"] = [d["closed"] for d in snap["trend"]]

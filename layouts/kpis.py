@@ -40,12 +40,16 @@ def kpi_value(key: str, value):
     return KPI_CARDS[key][1](value)
 
 
+def kpi_class(key: str, value) -> str:
+    """Bad news in red: an alarming card with a non-zero value."""
+    return "kpi-value" + (" text-danger" if key in ALARMING and value else "")
+
+
 def kpi_card(key: str, value):
     label, _, icon = KPI_CARDS[key]
     return dbc.Card(dbc.CardBody([
         html.Div([html.I(className=f"bi {icon} me-1"), label], className="kpi-label"),
-        html.Div(kpi_value(key, value), id=f"kpi-{key}", title=exact(value),
-                 className="kpi-value" + (" text-danger" if key in ALARMING and value else "")),
+        html.Div(kpi_value(key, value), id=f"kpi-{key}", title=exact(value), className=kpi_class(key, value)),
     ]), className="kpi-card h-100")
 
 
