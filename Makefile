@@ -24,7 +24,7 @@ run: $(VENV)/.installed
 	$(PY) -m dashboard seed --db $(DB_URL) --scale demo --if-empty
 	@trap 'kill $$sim 2>/dev/null' EXIT; \
 	  $(PY) -m dashboard simulate --db $(DB_URL) --speed $(SPEED) & sim=$$!; \
-	  $(PY) -m dashboard run --db $(DB_URL)
+	  WARNINGS_EVALUATE_SECONDS=60 $(PY) -m dashboard run --db $(DB_URL)
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest --headless -q -p no:cacheprovider tests

@@ -11,7 +11,7 @@ from data_access.cache import cache
 from data_access.engine import make_engine
 from layouts.shell import app_shell
 
-from . import api, runtime, settings
+from . import api, runtime, scheduler, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,8 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     else:
         cache.init_app(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
     server.register_blueprint(api.bp)
+    server.extensions["redgrid.scheduler"] = scheduler.start(
+        server.extensions[runtime.ENGINE_KEY], config["WARNINGS_EVALUATE_SECONDS"])
 
     app = dash.Dash(
         __name__, server=server, title="红格指挥舱", update_title=None,

@@ -29,6 +29,8 @@ SETTINGS = (
     Setting("SCOPE_REGION", "450800",
             "Region subtree this instance may read until users and login arrive."),
     Setting("STATEMENT_TIMEOUT_MS", 15000, "PostgreSQL statement timeout, so a slow query cannot hang a worker."),
+    Setting("WARNINGS_EVALUATE_SECONDS", 0,
+            "Seconds between runs of the warning rules inside the app (one process at a time); 0 = off."),
     Setting("DASHBOARD_NOW", "", "Pretend it is this ISO time (replay, reproducible tests); empty = real time."),
 )
 

@@ -1,0 +1,58 @@
+"""The warnings evaluator inside the app process group.
+
+Every worker runs this thread; a lease (data_access/lease.py) lets one of them
+evaluate per interval, so several gunicorn workers or hosts do not duplicate work.
+Off unless WARNINGS_EVALUATE_SECONDS > 0 (tests and read-only replicas leave it off).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+
+from sqlalchemy.engine import Engine
+
+from data_access import DatabaseError, lease, warnings
+from data_access.engine import create_schema
+from data_access.timeutil import now as clock_now
+
+log = logging.getLogger(__name__)
+
+
+def holder_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def evaluate_once(engine: Engine, seconds: float, holder: str | None = None) -> list[dict] | None:
+    """Evaluate when this process holds the lease; None when another process does."""
+    at = clock_now()
+    with engine.begin() as conn:
+        if not lease.try_take(conn, "warnings", holder or holder_id(), at, seconds * 1.5):
+            return None
+        return warnings.evaluate(conn, at)
+
+
+def start(engine: Engine, seconds: float) -> threading.Event | None:
+    """Start the evaluator thread; set the returned event to stop it."""
+    if seconds <= 0:
+        return None
+    stop = threading.Event()
+
+    def loop():
+        try:
+            create_schema(engine)  # the dashboard's own tables, on a database seeded by an older version
+        except DatabaseError as exc:
+            log.warning("warnings evaluator: cannot prepare tables (%s)", type(exc).__name__)
+        while not stop.is_set():
+            try:
+                raised = evaluate_once(engine, seconds)
+                if raised:
+                    log.info("warnings: raised %d", len(raised))
+            except DatabaseError as exc:  # the database went away: try again next interval
+                log.warning("warnings evaluator: database unavailable (%s)", type(exc).__name__)
+            except Exception:  # a bug in one rule must not stop the evaluator for good
+                log.exception("warnings evaluator failed")
+            stop.wait(seconds)
+    threading.Thread(target=loop, name="warnings-evaluator", daemon=True).start()
+    return stop
