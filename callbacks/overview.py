@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dash import Input, Output, Patch, State, no_update
 
-from data_access import metrics, ticker
+from data_access import incidents, metrics, ticker
 from data_access.cache import remember
-from data_access.timeutil import SHANGHAI, day_start
+from data_access.timeutil import local_day
 from dashboard import runtime
 from layouts import overview as view
 from layouts.kpis import HEADLINE, exact, kpi_class, kpi_value
@@ -15,13 +15,16 @@ from . import live
 
 def compute(conn, scope, code, now) -> dict:
     summary = metrics.summary(conn, scope, code, now)
-    # Past days do not change within the hour: one computation per hour; today comes from the summary.
-    past = remember("trend6", scope.code, code, now, 3600,
-                    lambda: metrics.daily_incidents(conn, scope, code, day_start(now), days=6))
-    today = {"day": day_start(now).astimezone(SHANGHAI).date().isoformat(),
-             "reported": summary["incidents_today"], "closed": summary["closed_today"]}
+    # Past days no longer change: recomputed at most hourly with the incident view's own
+    # trend function; today's point comes live from the summary.
+    today = local_day(now).isoformat()
+    month = remember(f"trend7-{today}", scope.code, code, now, 3600,
+                     lambda: incidents.daily_trend(conn, scope, code, now, days=7))
+    past = [{"day": d["day"], "reported": d["reported"], "closed": d["closed"]}
+            for d in month if d["day"] < today][-6:]
     return {"summary": summary, "children": metrics.by_child(conn, scope, code, now),
-            "trend": past + [today], "ticker": ticker.latest(conn, scope, code, now)}
+            "trend": past + [{"day": today, "reported": summary["incidents_today"],
+                              "closed": summary["closed_today"]}], "ticker": ticker.latest(conn, scope, code, now)}
 
 
 def page(code: str | None):

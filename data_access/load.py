@@ -93,13 +93,6 @@ def max_ids(conn: Connection) -> dict[str, int]:
     return out
 
 
-def latest_time(conn: Connection) -> dt.datetime | None:
-    """The newest reported incident at or before the wall clock (where the simulator resumes)."""
-    now = dt.datetime.now(UTC)
-    return conn.execute(select(func.max(schema.incident.c.reported_at))
-                        .where(schema.incident.c.reported_at <= now)).scalar()
-
-
 def advance_incidents(conn: Connection, now: dt.datetime, minutes: float, rng: random.Random) -> int:
     """Move open incidents on by `minutes` of simulated time, as handlers would."""
     inc = schema.incident

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from . import quality, regions
 from .schema import appeal, incident, key_person, patrol, visit
 from .scope import Region, Scope, child_column, in_region, resolve
-from .timeutil import SHANGHAI, day_start, local_date
+from .timeutil import day_start
 
 KEYS = ("incidents_today", "closed_today", "clearance_rate_today", "open_incidents",
         "overdue_incidents", "patrol_coverage_today", "visit_on_time_rate",
@@ -226,25 +226,3 @@ def by_child(conn: Connection, scope: Scope, code: str | None, now: dt.datetime)
         out.append({"code": child.code, "name": child.name, "level": child.level, **row})
     return out
 
-
-def daily_incidents(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
-                    days: int = 7) -> list[dict]:
-    """Reported and closed per Asia/Shanghai day, the last `days` days up to now (oldest first)."""
-    r = resolve(conn, scope, code)
-    start = day_start(now, days - 1)
-    ok = quality.incident_ok(now)
-    joined, located = in_region(incident, r)
-    out = {(start + dt.timedelta(days=i)).astimezone(SHANGHAI).date().isoformat(): {"reported": 0, "closed": 0}
-           for i in range(days)}
-    rep_day = local_date(incident.c.reported_at)
-    for day, n in conn.execute(select(rep_day, func.count()).select_from(joined)
-                               .where(located, ok, incident.c.reported_at >= start).group_by(rep_day)):
-        if day in out:
-            out[day]["reported"] = n
-    cl_day = local_date(incident.c.closed_at)
-    for day, n in conn.execute(select(cl_day, func.count()).select_from(joined)
-                               .where(located, ok, incident.c.closed_at >= start,
-                                      incident.c.closed_at <= now).group_by(cl_day)):
-        if day in out:
-            out[day]["closed"] = n
-    return [{"day": d, **v} for d, v in out.items()]

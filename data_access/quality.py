@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import and_, exists, func, not_, select
 from sqlalchemy.engine import Connection
 
 from .schema import appeal, incident, patrol, region
@@ -90,6 +90,3 @@ def closed_at_now(now: dt.datetime):
     """An incident counts as closed only once its closing time has come."""
     return and_(incident.c.closed_at.isnot(None), incident.c.closed_at <= now)
 
-
-def open_at_now(now: dt.datetime):
-    return or_(incident.c.closed_at.is_(None), incident.c.closed_at > now)

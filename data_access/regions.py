@@ -48,15 +48,6 @@ def children_geojson(conn: Connection, scope: Scope, code: str | None) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def outline(conn: Connection, scope: Scope, code: str | None) -> dict | None:
-    r = resolve(conn, scope, code)
-    geometry = conn.execute(select(region.c.geometry).where(region.c.code == r.code)).scalar()
-    try:
-        return json.loads(geometry) if geometry else None
-    except ValueError:
-        return None
-
-
 def grid_count(conn: Connection, scope: Scope, code: str | None, by_child: bool = False):
     """Grids in the subtree (or per child when `by_child`)."""
     r = resolve(conn, scope, code)

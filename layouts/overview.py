@@ -1,6 +1,8 @@
 """总览: headline KPIs, the map of the children, and the children ranked."""
 from __future__ import annotations
 
+import datetime as dt
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
@@ -39,7 +41,7 @@ def ticker(items: list[dict]):
         return html.P("近3日无新事件", className="text-muted p-2 mb-0")
     return html.Ul([
         html.Li([
-            html.Span(fmt.clock(_instant(i["reported_at"])), className="ticker-time"),
+            html.Span(fmt.clock(dt.datetime.fromisoformat(i["reported_at"])), className="ticker-time"),
             dbc.Badge(i["category"], color="danger" if (i["severity"] or 0) >= 3 else "secondary",
                       className="mx-2"),
             html.Span(i["title"], className="ticker-title"),
@@ -48,9 +50,6 @@ def ticker(items: list[dict]):
     ], className="ticker list-unstyled mb-0", id="ov-ticker-list")
 
 
-def _instant(text):
-    import datetime as dt
-    return dt.datetime.fromisoformat(text)
 
 
 def children_table(children: list[dict]):
