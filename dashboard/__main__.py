@@ -38,6 +38,8 @@ def main(argv=None) -> int:
     ev.add_argument("--db")
     ev.add_argument("--now", help="ISO time to evaluate at (default: now / DASHBOARD_NOW)")
 
+    # Feature command groups (each adds its parser here and its branch below).
+
     args = parser.parse_args(argv)
     if args.command == "run":
         from dashboard import create_app
@@ -64,6 +66,7 @@ def main(argv=None) -> int:
             print(json.dumps(q.bad_row_counts(conn, now()), ensure_ascii=False, indent=2))
     elif args.command == "warnings":
         return _evaluate(args.db, args.now)
+    # Feature command dispatch.
     return 0
 
 
