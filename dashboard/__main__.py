@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     ev.add_argument("--now", help="ISO time to evaluate at (default: now / DASHBOARD_NOW)")
 
     # Feature command groups (each adds its parser here and its branch below).
+    from dashboard.briefing import cli as briefing_cli
+    briefing_cli.add_parser(sub)
 
     args = parser.parse_args(argv)
     if args.command == "run":
@@ -67,6 +69,8 @@ def main(argv=None) -> int:
     elif args.command == "warnings":
         return _evaluate(args.db, args.now)
     # Feature command dispatch.
+    if args.command == "briefing":
+        return briefing_cli.run(args)
     return 0
 
 

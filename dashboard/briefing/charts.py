@@ -1,0 +1,89 @@
+"""The briefing's charts: the dashboard's own figure builders, rendered to PNG by kaleido.
+
+Kaleido drives Debian's Chromium (found on PATH, or BROWSER_PATH) through choreographer,
+offline: plotly.js comes from the installed plotly package and MathJax is switched off.
+One browser serves all the charts of a briefing and is closed afterwards, so nothing
+outlives the request or the command.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+
+import kaleido
+
+from layouts import figures
+from layouts import incidents as incident_view
+
+from .content import Briefing, Chart
+
+SCALE = 2            # pixels per layout unit: sharp when printed at A4 width
+RENDER_TIMEOUT = 90  # seconds for any one image
+
+
+def _printable(fig, height: int):
+    # Paper is white: the wall's see-through backgrounds would turn black in some viewers.
+    fig.update_layout(paper_bgcolor="white", plot_bgcolor="white", height=height,
+                      font={"size": 14}, margin={"l": 60, "r": 30, "t": 50, "b": 50})
+    return fig
+
+
+def trend_chart(b: Briefing, trend: list[dict]) -> Chart:
+    fig = _printable(incident_view.trend_figure(b.region_code, trend), 420)
+    return Chart("trend", "图1　近14日事件受理、办结与日清零率", fig, 1000, 420,
+                 "柱：每日受理、办结事件数；折线：日清零率（当日受理事件中当日办结的比例）。后7日为本周。")
+
+
+def category_chart(b: Briefing, categories: list[dict]) -> Chart:
+    # The incident view's category volumes, two panels: this week (red) and the week before.
+    rows = [{"category": c["category"], "source": None, "today": c["this"], "week": c["prev"]}
+            for c in categories]
+    fig = incident_view.volume_figure(b.region_code, rows, "category")
+    fig.layout.annotations[0].text = "本周"
+    fig.layout.annotations[1].text = "上周"
+    fig.update_traces(textangle=0)  # printed labels stay upright
+    height = max(320, int(fig.layout.height or 0) + 40)
+    return Chart("categories", "图2　事件类别构成（本周与上周）", _printable(fig, height), 1000, height,
+                 "按上报时间计，各类别事件件数。")
+
+
+def children_chart(b: Briefing, ranking_rows: list[list]) -> Chart | None:
+    """Received (bars) and closed (line) per child, in the ranking's order."""
+    if not ranking_rows:
+        return None
+    names = [r[1] for r in ranking_rows]
+    fig = figures.daily_bars(names, [r[2] for r in ranking_rows], [r[3] for r in ranking_rows], "受理", "办结")
+    fig.update_xaxes(type="category", tickangle=-40 if len(names) > 8 else 0, automargin=True)
+    fig.data[1].mode = "markers"  # regions are not a sequence: no line between their points
+    fig.data[1].marker.size = 10
+    height = 440 if len(names) > 8 else 380
+    return Chart("children", "图3　下级区域本周受理与办结（按排名）", _printable(fig, height), 1000, height,
+                 "按日清零率排名从左到右排列。")
+
+
+def build_charts(b: Briefing, report: dict) -> list[Chart]:
+    ranking = b.tables[0].rows
+    charts = [trend_chart(b, report["trend"]), category_chart(b, report["categories"]),
+              children_chart(b, ranking)]
+    return [c for c in charts if c is not None]
+
+
+async def _render(charts: list[Chart]) -> None:
+    async with kaleido.Kaleido(n=1, mathjax=False, timeout=RENDER_TIMEOUT) as k:
+        for c in charts:
+            c.png = await k.calc_fig(c.figure, opts={"format": "png", "width": c.width, "height": c.height,
+                                                     "scale": SCALE})
+
+
+def render(charts: list[Chart]) -> list[Chart]:
+    """PNG bytes for every chart, from one headless Chromium. Runs its event loop in a thread
+    of its own, so it works the same from the CLI, a Flask request or a test."""
+    if charts:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _render(charts)).result()
+    return charts
+
+
+def attach(b: Briefing, report: dict) -> Briefing:
+    b.charts = render(build_charts(b, report))
+    return b

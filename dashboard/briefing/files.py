@@ -1,0 +1,42 @@
+"""Make the briefing's files: gather, render the charts, write each format asked for."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from . import charts, content, excel, pdf, word
+
+FORMATS = ("docx", "xlsx", "pdf")
+WRITERS = {"docx": word.write, "xlsx": excel.write, "pdf": pdf.write}
+MEDIA_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+               "pdf": "application/pdf"}
+
+
+def parse_formats(text: str | None) -> tuple[str, ...]:
+    """'docx,pdf' → ('docx', 'pdf'); None or '' → all three; anything else is a ValueError."""
+    if not text:
+        return FORMATS
+    wanted = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in wanted if f not in FORMATS]
+    if bad or not wanted:
+        raise ValueError(f"格式应为 {','.join(FORMATS)} 中的一个或多个")
+    return tuple(f for f in FORMATS if f in wanted)
+
+
+def make(conn, scope, code, week, now: dt.datetime, formats=FORMATS) -> tuple[content.Briefing, dict, dict]:
+    """(briefing, {format: bytes}, {step: seconds}) for `week` of region `code` as known at `now`."""
+    timings = {}
+    t = time.perf_counter()
+    b, report = content.gather(conn, scope, code, week, now)
+    timings["data"] = time.perf_counter() - t
+    if any(f in formats for f in ("docx", "pdf")):  # only these two show the charts
+        t = time.perf_counter()
+        charts.attach(b, report)
+        timings["charts"] = time.perf_counter() - t
+    files = {}
+    for f in formats:
+        t = time.perf_counter()
+        files[f] = WRITERS[f](b)
+        timings[f] = time.perf_counter() - t
+    return b, files, timings
