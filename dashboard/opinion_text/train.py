@@ -1,0 +1,95 @@
+"""Train the two linear models and write model.json: `python -m dashboard.opinion_text.train`.
+
+Training text comes from the demo generator (dashboard/demo/texts.py), which writes
+appeals of every topic and mood with a known label. Its phrasing is narrow, so the
+models also read the hand-kept dictionaries (lexicon.py) as features; the tests'
+evaluation set is never read here. scikit-learn fits the weights; the app scores
+them from JSON without it.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+
+from dashboard.demo import texts
+
+from . import features, lexicon, model
+from .segment import Segmenter, csv_places
+
+PER_TOPIC = 1500       # generator appeals per topic
+SEED = 20261127
+TOPIC_C = 0.3          # inverse regularisation, chosen on the dev set (docs/opinion.md)
+SENTIMENT_C = 0.3
+PRUNE = 1e-3           # weights smaller than this are dropped from the JSON
+
+
+def band(value: float) -> int:
+    return -1 if value < -0.2 else (1 if value > 0.2 else 0)
+
+
+def corpus(per_topic: int = PER_TOPIC, seed: int = SEED) -> list[tuple[str, str, float]]:
+    """(text, topic, sentiment) from the generator, moods in the seed's proportions."""
+    rng = random.Random(seed)
+    villages = [p for p in csv_places() if p.endswith("委会")]
+    out = []
+    for topic in lexicon.TOPICS:
+        for _ in range(per_topic):
+            mood = rng.random()
+            s = (-rng.uniform(0.25, 0.95) if mood < 0.58 else
+                 rng.uniform(-0.15, 0.15) if mood < 0.85 else rng.uniform(0.3, 0.95))
+            place = rng.choice(villages) if rng.random() < 0.8 else ""
+            out.append((texts.appeal_text(rng, topic, s, place), topic, s))
+    return out
+
+
+def fit(rows: list[dict], labels: list, c: float) -> model.Linear:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+    vec = DictVectorizer()
+    x = vec.fit_transform(rows)
+    lr = LogisticRegression(C=c, max_iter=5000).fit(x, labels)
+    names = vec.get_feature_names_out()
+    weights = {}
+    for j, name in enumerate(names):
+        col = [float(round(lr.coef_[i, j], 5)) for i in range(len(lr.classes_))]
+        if max(abs(v) for v in col) >= PRUNE:
+            weights[str(name)] = col
+    classes = [c.item() if hasattr(c, "item") else c for c in lr.classes_]
+    return model.Linear(classes, [float(round(v, 5)) for v in lr.intercept_], weights)
+
+
+def train(per_topic: int = PER_TOPIC, seed: int = SEED) -> dict:
+    seg = Segmenter(csv_places())
+    data = corpus(per_topic, seed)
+    topic_rows, sent_rows = [], []
+    for text, _, _ in data:
+        tokens = [t for t in seg.cut(text) if t not in seg.places]
+        topic_rows.append(features.topic_features(tokens, features.topic_cues(tokens)))
+        sent_rows.append(features.sentiment_features(text, tokens))
+    topic = fit(topic_rows, [t for _, t, _ in data], TOPIC_C)
+    sentiment = fit(sent_rows, [band(s) for _, _, s in data], SENTIMENT_C)
+    body = {"topic": topic.to_json(), "sentiment": sentiment.to_json()}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
+    return {"version": digest, "meta": {"per_topic": per_topic, "seed": seed, "topic_C": TOPIC_C,
+                                        "sentiment_C": SENTIMENT_C, "texts": len(data),
+                                        "topic_features": len(topic.weights)}, **body}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(model.MODEL_PATH))
+    ap.add_argument("--per-topic", type=int, default=PER_TOPIC)
+    ap.add_argument("--seed", type=int, default=SEED)
+    args = ap.parse_args(argv)
+    out = train(args.per_topic, args.seed)
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        f.write("\n")
+    print(f"wrote {args.out}: version {out['version']}, {out['meta']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
