@@ -10,6 +10,7 @@ from data_access import DatabaseError, RegionError
 from layouts.shell import NAV, error_page
 
 from . import grid, incidents, opinion, overview, patrols
+from . import briefing
 
 MAX_QUERY = 512
 
@@ -25,6 +26,7 @@ def region_from_search(search: str | None) -> str | None:
 # path -> page(region_code) for the region views; each view module owns its ids.
 VIEWS = {"/": overview.page, "/incidents": incidents.page, "/patrols": patrols.page,
          "/opinion": opinion.page}
+VIEWS["/briefing"] = briefing.page
 
 
 def render(pathname: str | None, search: str | None):

@@ -33,7 +33,7 @@ from .scope import Region, Scope, child_column, in_region, level_column, resolve
 from .timeutil import SHANGHAI, local_date, local_day
 from .warnings import LEVEL_NAMES, RULE_NAMES
 
-WEEK_PATTERN = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEK_PATTERN = re.compile(r"([0-9]{4})-W([0-9]{2})")  # used with fullmatch: ASCII digits, no trailing newline
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 TREND_DAYS = 14          # the trend chart: this week and the one before
 TOP_OVERDUE = 10
@@ -110,7 +110,7 @@ class Week:
 
 def parse_week(text: object) -> Week:
     """'2026-W47' (ISO 8601 week) → Week; anything else is a WeekError."""
-    m = WEEK_PATTERN.match(text) if isinstance(text, str) else None
+    m = WEEK_PATTERN.fullmatch(text) if isinstance(text, str) else None
     if not m:
         raise WeekError("周次格式错误：应为 YYYY-Www，例如 2026-W47")
     year, number = int(m.group(1)), int(m.group(2))

@@ -6,6 +6,7 @@ from dash import dcc, html
 
 # path -> label; the views of issue #3 join this list as they land.
 NAV = (("/", "总览"), ("/incidents", "事件流转"), ("/patrols", "巡查覆盖"), ("/opinion", "社情民意"))
+NAV += (("/briefing", "周报"),)
 
 
 def navbar():

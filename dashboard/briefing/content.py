@@ -1,8 +1,7 @@
 """The briefing's content: figures with their week-on-week change, the summary text, the
 charts and the tables — one structure that the Word, Excel and PDF writers all read.
 
-`gather` asks data_access.briefing for the week; `build` turns that report into a
-`Briefing` without touching the database (so it is tested on its own).
+`build` turns data_access.briefing.report() into a `Briefing` without touching the database.
 """
 from __future__ import annotations
 
@@ -408,8 +407,3 @@ def build(report: dict, issued: dt.date) -> Briefing:
         data_tables=[trend_table(report["trend"]), categories_table(report["categories"])],
     )
 
-
-def gather(conn, scope, code: str | None, week: data.Week, now: dt.datetime) -> tuple[Briefing, dict]:
-    """The briefing of `week` for region `code` (inside `scope`) as known at `now`, and the raw report."""
-    report = data.report(conn, scope, code, week, now)
-    return build(report, local_day(now)), report

@@ -4,6 +4,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from data_access import briefing as data
+from data_access.timeutil import local_day
+
 from . import charts, content, excel, pdf, word
 
 FORMATS = ("docx", "xlsx", "pdf")
@@ -26,10 +29,18 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
 
 def make(conn, scope, code, week, now: dt.datetime, formats=FORMATS) -> tuple[content.Briefing, dict, dict]:
     """(briefing, {format: bytes}, {step: seconds}) for `week` of region `code` as known at `now`."""
-    timings = {}
     t = time.perf_counter()
-    b, report = content.gather(conn, scope, code, week, now)
-    timings["data"] = time.perf_counter() - t
+    report = data.report(conn, scope, code, week, now)
+    took = time.perf_counter() - t
+    b, files, timings = from_report(report, now, formats)
+    return b, files, {"data": took, **timings}
+
+
+def from_report(report: dict, now: dt.datetime, formats=FORMATS) -> tuple[content.Briefing, dict, dict]:
+    """The files of an already gathered report (the page shares one report between its
+    preview and its downloads)."""
+    timings = {}
+    b = content.build(report, local_day(now))
     if any(f in formats for f in ("docx", "pdf")):  # only these two show the charts
         t = time.perf_counter()
         charts.attach(b, report)
