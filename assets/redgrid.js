@@ -41,19 +41,116 @@
     return big ? "frame bigscreen-frame" : "frame";
   }
 
+  // --- the alarm: flash, sound (Web Audio), takeover --------------------------------
+  // Browsers start audio only after a click on the page (autoplay rule): the navbar's
+  // 警报声音 button is that click; the choice is kept in localStorage per screen.
+  var audio = null, beeper = null, alarmData = null;
+  var SOUND_KEY = "redgrid.sound";
+  window.redgrid_state = {beeps: 0};  // read by the browser tests
+
+  function soundWanted() { return window.localStorage.getItem(SOUND_KEY) === "on"; }
+
+  function ensureAudio() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    if (!audio) audio = new Ctx();
+    if (audio.state === "suspended") audio.resume();
+    return audio;
+  }
+
+  function tone(freq, start, length) {
+    var osc = audio.createOscillator(), gain = audio.createGain();
+    osc.type = "square";
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, start);
+    gain.gain.exponentialRampToValueAtTime(0.25, start + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + length);
+    osc.connect(gain).connect(audio.destination);
+    osc.start(start);
+    osc.stop(start + length + 0.05);
+  }
+
+  function beep() {
+    if (!audio || audio.state !== "running" || !alarmData || !alarmData.ids || !alarmData.ids.length) return;
+    var t = audio.currentTime, red = alarmData.levels.indexOf("red") >= 0;
+    tone(red ? 1320 : 880, t, 0.25);
+    if (red) tone(990, t + 0.3, 0.25);  // two tones for red, one for orange
+    window.redgrid_state.beeps += 1;
+  }
+
+  function soundButtonClass() {
+    var base = "btn btn-sm me-3 ";
+    if (!soundWanted()) return base + "btn-outline-light";
+    if (!audio || audio.state !== "running") return base + "btn-warning sound-blocked";  // needs a click
+    return base + "btn-light sound-on";
+  }
+
+  function refreshSound() {
+    var on = soundWanted() && alarmData && alarmData.ids && alarmData.ids.length;
+    if (on && !beeper) { beep(); beeper = setInterval(beep, 1500); }
+    if (!on && beeper) { clearInterval(beeper); beeper = null; }
+    var btn = document.getElementById("alarm-sound");
+    if (btn) btn.className = soundButtonClass();
+  }
+
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest ? ev.target.closest("#alarm-sound") : null;
+    if (btn) {
+      if (soundWanted() && audio && audio.state === "running") {
+        window.localStorage.setItem(SOUND_KEY, "off");
+      } else {
+        window.localStorage.setItem(SOUND_KEY, "on");
+        ensureAudio();
+      }
+    } else if (soundWanted()) {
+      ensureAudio();  // any click on the page satisfies the autoplay rule
+    }
+    setTimeout(refreshSound, 50);
+  }, true);
+
+  function alarm(data) {
+    alarmData = data || null;
+    var active = !!(data && data.ids && data.ids.length);
+    document.body.classList.toggle("alarm", active);
+    document.body.classList.toggle("alarm-red", active && data.levels.indexOf("red") >= 0);
+    document.body.classList.toggle("takeover", !!(data && data.takeover));
+    refreshSound();
+    return soundButtonClass();
+  }
+
+  // SLA countdowns on the takeover panel: the server's "now" plus the time since it rendered.
+  setInterval(function () {
+    var els = document.querySelectorAll(".countdown[data-due]");
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      if (!el.dataset.seen) el.dataset.seen = String(Date.now());
+      var now = Date.parse(el.dataset.now) + (Date.now() - Number(el.dataset.seen));
+      var left = Math.round((Date.parse(el.dataset.due) - now) / 1000), late = left < 0;
+      left = Math.abs(left);
+      var hms = [Math.floor(left / 3600), Math.floor(left / 60) % 60, left % 60]
+        .map(function (n) { return (n < 10 ? "0" : "") + n; }).join(":");
+      el.textContent = (late ? "已超期 " : "剩余 ") + hms;
+      el.classList.toggle("late", late);
+    }
+  }, 1000);
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     redgrid: {
       clock: function () {
         return new Date().toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false});
       },
       screen: screenMode,
+      alarm: alarm,
       // Nav links keep the region (and the screen mode) of the current URL.
       navSearch: function (search) {
         var params = new URLSearchParams(search || "");
         var keep = new URLSearchParams();
         ["region", "screen", "rotate"].forEach(function (k) { if (params.get(k)) keep.set(k, params.get(k)); });
         var q = keep.toString() ? "?" + keep.toString() : "";
-        return VIEWS.map(function (p) { return p + q; });
+        // One href per nav link, whatever links the navbar has: nav-overview is "/", nav-X is "/X".
+        return window.dash_clientside.callback_context.outputs_list.map(function (o) {
+          return (o.id === "nav-overview" ? "/" : "/" + o.id.slice(4)) + q;
+        });
       },
     },
   });

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from typing import Callable
+from urllib.parse import parse_qs
 
 from dash import no_update
 from dash.exceptions import PreventUpdate
@@ -19,6 +20,30 @@ from data_access import DatabaseError, RegionError, regions
 from data_access.cache import remember
 from dashboard import runtime
 from layouts.shell import updated_badge
+
+
+MAX_QUERY = 512
+
+
+def region_from_search(search: str | None) -> str | None:
+    """The ?region= value (None when absent); anything odd is left for the scope check to refuse."""
+    if not search:
+        return None
+    values = parse_qs(search.lstrip("?")[:MAX_QUERY]).get("region")
+    return values[0] if values else None
+
+
+def big_screen(search: str | None) -> bool:
+    """?screen=1: the wall's big-screen mode (assets/redgrid.js reads the same flag)."""
+    return parse_qs((search or "").lstrip("?")[:MAX_QUERY]).get("screen") == ["1"]
+
+
+def region_of(pathname: str | None, search: str | None) -> str | None:
+    """The region a page shows: /grid/CODE, else ?region=."""
+    pathname = (pathname or "/")[:MAX_QUERY]
+    if pathname.startswith("/grid/"):
+        return pathname[len("/grid/"):]
+    return region_from_search(search)
 
 
 def place(code: str | None, with_map: bool = False):

@@ -2,30 +2,19 @@
 from __future__ import annotations
 
 import logging
-from urllib.parse import parse_qs
 
 from dash import ClientsideFunction, Input, Output
 
 from data_access import DatabaseError, RegionError
 from layouts.shell import NAV, error_page
 
-from . import grid, incidents, opinion, overview, patrols
+from . import grid, incidents, opinion, overview, patrols, warnings
 from . import briefing
-
-MAX_QUERY = 512
-
-
-def region_from_search(search: str | None) -> str | None:
-    """The ?region= value (None when absent); anything odd is left for the scope check to refuse."""
-    if not search:
-        return None
-    values = parse_qs(search.lstrip("?")[:MAX_QUERY]).get("region")
-    return values[0] if values else None
-
+from .live import MAX_QUERY, region_from_search
 
 # path -> page(region_code) for the region views; each view module owns its ids.
 VIEWS = {"/": overview.page, "/incidents": incidents.page, "/patrols": patrols.page,
-         "/opinion": opinion.page}
+         "/opinion": opinion.page, "/warnings": warnings.page}
 VIEWS["/briefing"] = briefing.page
 
 

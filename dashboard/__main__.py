@@ -78,7 +78,7 @@ def _evaluate(url: str | None, at: str | None) -> int:
     import time
 
     from data_access import engine as db
-    from data_access import warnings
+    from data_access import warning_desk, warnings
     from data_access.timeutil import now
     eng = db.make_engine(url)
     db.create_schema(eng)  # adds the dashboard's warning tables to an older database
@@ -86,6 +86,7 @@ def _evaluate(url: str | None, at: str | None) -> int:
     started = time.perf_counter()
     with eng.begin() as conn:
         raised = warnings.evaluate(conn, when)
+        moved = warning_desk.escalate(conn, when)
     took = time.perf_counter() - started
     for w in raised:
         print(f"[{warnings.LEVEL_NAMES[w['level']]}] {w['rule']:<10} {w['region']:<15} {w['reason']}")
@@ -94,6 +95,8 @@ def _evaluate(url: str | None, at: str | None) -> int:
         counts[(w["rule"], w["level"])] = counts.get((w["rule"], w["level"]), 0) + 1
     summary = ", ".join(f"{rule}/{level} {n}" for (rule, level), n in sorted(counts.items()))
     tail = f": {summary}" if summary else ""
+    for m in moved:
+        print(f"[升级] {m['id']:<10} {m['escalated_to']:<15} {m['reason']}")
     print(f"raised {len(raised)} warning(s) at {when.isoformat()} in {took:.1f} s{tail}")
     return 0
 

@@ -36,6 +36,6 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
         assets_folder=str(ROOT / "assets"), serve_locally=True,
         suppress_callback_exceptions=True,  # pages are rendered by the router callback
     )
-    app.layout = app_shell()
+    app.layout = app_shell(config["ALARM_SECONDS"])
     callbacks.register(app)
     return app

@@ -13,7 +13,7 @@ import threading
 
 from sqlalchemy.engine import Engine
 
-from data_access import DatabaseError, lease, warnings
+from data_access import DatabaseError, lease, warning_desk, warnings
 from data_access.engine import create_schema
 from data_access.timeutil import now as clock_now
 
@@ -30,7 +30,11 @@ def evaluate_once(engine: Engine, seconds: float, holder: str | None = None) -> 
     with engine.begin() as conn:
         if not lease.try_take(conn, "warnings", holder or holder_id(), at, seconds * 1.5):
             return None
-        return warnings.evaluate(conn, at)
+        raised = warnings.evaluate(conn, at)
+        moved = warning_desk.escalate(conn, at)
+        if moved:
+            log.info("warnings: escalated %d", len(moved))
+        return raised
 
 
 def start(engine: Engine, seconds: float) -> threading.Event | None:

@@ -24,6 +24,7 @@ SETTINGS = (
     Setting("DATABASE_URL", "sqlite:///var/redgrid.db",
             "SQLAlchemy URL of the governance database (SQLite file or postgresql://…)."),
     Setting("REFRESH_SECONDS", 5, "Seconds between live refresh ticks of every screen."),
+    Setting("ALARM_SECONDS", 5, "Seconds between each screen's check for unacknowledged red/orange warnings."),
     Setting("CACHE_REDIS_URL", "", "Redis URL for the shared cache; empty = per-process SimpleCache."),
     Setting("DEFAULT_REGION", "450800", "Region shown when the URL names none (the city)."),
     Setting("SCOPE_REGION", "450800",

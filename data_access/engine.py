@@ -48,15 +48,27 @@ def _sqlite_pragmas(dbapi_conn, _record):
 
 def create_schema(engine: Engine, with_indexes: bool = True) -> None:
     """Create missing tables; indexes can wait until after a bulk load."""
-    existing = set(inspect(engine).get_table_names())
+    insp = inspect(engine)
+    existing = set(insp.get_table_names())
     with engine.begin() as conn:
         for table in schema.metadata.sorted_tables:
             if table.name in existing:
+                if table in schema.OWN_TABLES:
+                    _add_missing_columns(conn, table, insp)
                 continue
             conn.execute(CreateTable(table))
             if with_indexes:
                 for index in table.indexes:
                     index.create(conn)
+
+
+def _add_missing_columns(conn, table, insp) -> None:
+    """Our own tables grow nullable columns; an older database gains them in place."""
+    have = {c["name"] for c in insp.get_columns(table.name)}
+    for column in table.columns:
+        if column.name not in have and column.nullable:
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
 
 
 def create_indexes(engine: Engine) -> None:

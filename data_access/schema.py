@@ -251,6 +251,12 @@ warning = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("escalated", Boolean, nullable=False, default=False),
+    # Added with the duty desk; nullable so older databases gain them by ALTER TABLE.
+    Column("escalated_to", String(15)),  # region code of the level it was escalated to
+    Column("assignee", Text),  # department or person it is assigned to
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", Text),
+    Column("cleared_at", UTCDateTime),  # closed, and its condition has since gone away
     Index("ix_warning_dedup_status", "dedup_key", "status"),
     Index("ix_warning_status_region", "status", "region_code"),
     Index("ix_warning_created", "created_at"),

@@ -61,6 +61,10 @@ class WarningConfig:
     emergency_fresh_level: str = "orange"
     emergency_level: str = "yellow"
 
+    # escalation: a red/orange warning nobody has acknowledged moves one level up
+    # (township → county → city) every this many minutes
+    escalate_minutes: tuple = (("red", 15), ("orange", 60))
+
     # housekeeping: a warning nobody has touched is resolved by the system once its condition clears
     auto_resolve: bool = True
 

@@ -340,6 +340,8 @@ def evaluate(conn: Connection, now: dt.datetime, config: WarningConfig | None = 
     open_rows = {row.dedup_key: row for row in conn.execute(
         select(warning.c.id, warning.c.dedup_key, warning.c.rule, warning.c.level, warning.c.status,
                warning.c.version).where(warning.c.status.in_(OPEN_WARNING_STATUSES)))}
+    keys = {c["dedup_key"] for c in found}
+    closed_rows = _latest_closed(conn, keys - set(open_rows))
     raised = []
     for c in found:
         have = open_rows.get(c["dedup_key"])
@@ -349,14 +351,31 @@ def evaluate(conn: Connection, now: dt.datetime, config: WarningConfig | None = 
                         f"条件加重：{LEVEL_NAMES[have.level]}→{LEVEL_NAMES[c['level']]}")
             continue
         values = {**c, "evidence": json.dumps(c["evidence"], ensure_ascii=False), "status": "new",
-                  "version": 1, "created_at": now, "updated_at": now, "escalated": False}
+                  "created_at": now, "updated_at": now, "escalated": False}
+        last = closed_rows.get(c["dedup_key"])
+        if last is not None and last.cleared_at is None:
+            continue  # closed by an officer while the condition went on: not news
+        if last is not None:  # the condition went away and came back: the same warning reopens
+            reopen = {k: values[k] for k in ("status", "level", "reason", "evidence", "created_at",
+                                             "escalated")}
+            reopen.update(escalated_to=None, assignee=None, acknowledged_at=None,
+                          acknowledged_by=None, cleared_at=None)
+            if _change(conn, last, now, "reopen", reopen, "条件再次出现，预警重新打开"):
+                raised.append({**values, "id": last.id, "evidence": c["evidence"]})
+            continue
+        values["version"] = 1
         wid = conn.execute(insert(warning).values(**values)).inserted_primary_key[0]
         conn.execute(insert(warning_action).values(
             warning_id=wid, action="raise", actor=SYSTEM, at=now, comment=c["reason"],
             before=None, after=json.dumps({"status": "new", "level": c["level"]})))
         raised.append({**values, "id": wid, "evidence": c["evidence"]})
+    # Closed warnings whose condition has gone: the next return of it is news again.
+    gone = [warning.c.status.notin_(OPEN_WARNING_STATUSES), warning.c.cleared_at.is_(None),
+            warning.c.rule.in_(rules)]
+    if keys:
+        gone.append(warning.c.dedup_key.notin_(keys))
+    conn.execute(update(warning).where(*gone).values(cleared_at=now))
     if cfg.auto_resolve:
-        keys = {c["dedup_key"] for c in found}
         for key, row in open_rows.items():
             # Only untouched warnings: once an officer has taken one, it is theirs to close.
             if row.status == "new" and row.rule in rules and key not in keys:
@@ -364,14 +383,35 @@ def evaluate(conn: Connection, now: dt.datetime, config: WarningConfig | None = 
     return [_out(w) for w in raised]
 
 
-def _change(conn, row, now, action, values: dict, comment: str) -> None:
-    before = {k: getattr(row, k, None) for k in values}
+def _latest_closed(conn, keys: set) -> dict:
+    """The newest resolved/dismissed warning of each key (keys with an open one excluded)."""
+    out: dict = {}
+    keys = sorted(keys)
+    for i in range(0, len(keys), 500):
+        rows = conn.execute(select(warning.c.id, warning.c.dedup_key, warning.c.level, warning.c.status,
+                                   warning.c.version, warning.c.cleared_at)
+                            .where(warning.c.dedup_key.in_(keys[i:i + 500]),
+                                   warning.c.status.notin_(OPEN_WARNING_STATUSES))
+                            .order_by(warning.c.id))
+        out.update((row.dedup_key, row) for row in rows)
+    return out
+
+
+def _change(conn, row, now, action, values: dict, comment: str) -> bool:
+    """A system change under the optimistic lock; False when someone else changed the row first."""
+    before = {k: _plain(getattr(row, k, None)) for k in values}
     done = conn.execute(update(warning).where(warning.c.id == row.id, warning.c.version == row.version)
                         .values(**values, version=row.version + 1, updated_at=now)).rowcount
     if done:  # someone else changed it meanwhile: their change stands
         conn.execute(insert(warning_action).values(
             warning_id=row.id, action=action, actor=SYSTEM, at=now, comment=comment,
-            before=json.dumps(before, ensure_ascii=False), after=json.dumps(values, ensure_ascii=False)))
+            before=json.dumps(before, ensure_ascii=False),
+            after=json.dumps({k: _plain(v) for k, v in values.items()}, ensure_ascii=False)))
+    return bool(done)
+
+
+def _plain(value):
+    return value.isoformat() if isinstance(value, dt.datetime) else value
 
 
 # --- reading ----------------------------------------------------------------
@@ -389,8 +429,10 @@ def _out(w) -> dict:
             "region_name": m.get("region_name"),
             "subject": {"type": m.get("subject_type"), "id": m.get("subject_id")},
             "reason": m.get("reason"), "status": m["status"], "evidence": ev,
-            "escalated": bool(m.get("escalated")), "version": m.get("version"),
-            "created_at": at.isoformat() if at else None}
+            "escalated": bool(m.get("escalated")), "escalated_to": m.get("escalated_to"),
+            "assignee": m.get("assignee"), "acknowledged_by": m.get("acknowledged_by"),
+            "version": m.get("version"), "created_at": at.isoformat() if at else None,
+            "updated_at": _plain(m.get("updated_at"))}
 
 
 _LEVEL_ORDER = case({lvl: i for i, lvl in enumerate(WARNING_LEVELS)}, value=warning.c.level, else_=9)
@@ -411,18 +453,26 @@ def _subtree(r: Region):
 
 
 def list_warnings(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
-                  statuses=OPEN_WARNING_STATUSES, limit: int = 500) -> list[dict]:
-    """Warnings raised by `now` in the region's subtree, most severe then newest first."""
+                  statuses=OPEN_WARNING_STATUSES, limit: int = 500, levels=None, rules=None) -> list[dict]:
+    """Warnings raised by `now` in the region's subtree, most severe then newest first;
+    `levels` / `rules` narrow it (None = all)."""
     r = resolve(conn, scope, code)
     if not _has_table(conn):
         return []
-    bad = set(statuses) - set(WARNING_STATUSES)
-    if bad:
-        raise ValueError(f"unknown status {sorted(bad)}")
+    for given, known, what in ((statuses, WARNING_STATUSES, "status"), (levels or (), WARNING_LEVELS, "level"),
+                               (rules or (), tuple(RULES), "rule")):
+        bad = set(given) - set(known)
+        if bad:
+            raise ValueError(f"unknown {what} {sorted(map(str, bad))[:5]}")
     joined, inside, g = _subtree(r)
+    where = [inside, warning.c.status.in_(tuple(statuses)), warning.c.created_at <= now]
+    if levels:
+        where.append(warning.c.level.in_(tuple(levels)))
+    if rules:
+        where.append(warning.c.rule.in_(tuple(rules)))
     rows = conn.execute(
         select(warning, g.c.name.label("region_name")).select_from(joined)
-        .where(inside, warning.c.status.in_(tuple(statuses)), warning.c.created_at <= now)
+        .where(*where)
         .order_by(_LEVEL_ORDER, warning.c.created_at.desc(), warning.c.id.desc()).limit(limit))
     return [_out(row) for row in rows]
 

@@ -5,7 +5,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 # path -> label; the views of issue #3 join this list as they land.
-NAV = (("/", "总览"), ("/incidents", "事件流转"), ("/patrols", "巡查覆盖"), ("/opinion", "社情民意"))
+NAV = (("/", "总览"), ("/incidents", "事件流转"), ("/patrols", "巡查覆盖"), ("/opinion", "社情民意"), ("/warnings", "预警研判"))
 NAV += (("/briefing", "周报"),)
 
 
@@ -14,16 +14,24 @@ def navbar():
         dbc.NavbarBrand([html.I(className="bi bi-grid-3x3-gap-fill me-2"), "红格指挥舱"], href="/"),
         dbc.Nav([dbc.NavItem(dbc.NavLink(label, href=path, id=f"nav-{path.strip('/') or 'overview'}"))
                  for path, label in NAV], className="me-auto"),
+        html.Button([html.I(className="bi bi-volume-up-fill me-1"), "警报声音"], id="alarm-sound",
+                    className="btn btn-sm btn-outline-light me-3", title="开启或关闭预警声音"),
         html.Span(id="clock", className="navbar-text text-light font-monospace"),
     ], fluid=True), color="dark", dark=True, className="mb-3")
 
 
-def app_shell():
+def app_shell(alarm_seconds: int = 5):
     # #frame is the 1920×1080 canvas that big-screen mode scales to the real screen.
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Interval(id="clock-tick", interval=1000),
-        html.Div([navbar(), dbc.Container(id="page", fluid=True)], id="frame", className="frame"),
+        # The wall's alarm: every screen polls its region's unacknowledged red/orange warnings.
+        dcc.Interval(id="alarm-tick", interval=alarm_seconds * 1000),
+        dcc.Store(id="alarm-store"),
+        dcc.Store(id="takeover-pin", storage_type="session"),
+        dcc.Store(id="takeover-release", storage_type="session"),
+        html.Div([navbar(), html.Div(id="alarm-banner"), dbc.Container(id="page", fluid=True),
+                  html.Div(id="takeover", className="takeover")], id="frame", className="frame"),
     ])
 
 

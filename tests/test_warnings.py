@@ -258,15 +258,20 @@ def test_warn009_dedup_and_reopen(wconn):
     assert warnings.evaluate(wconn, now()) == []  # same conditions, all still open: nothing new
     key = f"major:{major}"
     wconn.execute(update(warning).where(warning.c.dedup_key == key).values(status="dismissed"))
+    assert warnings.evaluate(wconn, now()) == []  # dismissed while the condition holds: not news again
+    # The condition goes away, then returns: the same warning reopens (no second row).
+    wconn.execute(update(incident).where(incident.c.id == major).values(closed_at=now() - H / 2))
+    assert warnings.evaluate(wconn, now()) == []
+    wconn.execute(update(incident).where(incident.c.id == major).values(closed_at=None))
     again = warnings.evaluate(wconn, now())
-    assert [w["rule"] for w in again] == ["major"] and again[0]["id"] != mine[0]["id"]
+    assert [(w["rule"], w["id"]) for w in again] == [("major", mine[0]["id"])]
     rows = wconn.execute(select(warning.c.status).where(warning.c.dedup_key == key)).scalars().all()
-    assert sorted(rows) == ["dismissed", "new"]
-    # The condition clears (closed): the untouched warning is resolved by the system.
+    assert rows == ["new"]
+    # The condition clears while nobody has touched it: the system resolves it.
     wconn.execute(update(incident).where(incident.c.id == major).values(closed_at=now() - H / 2))
     assert warnings.evaluate(wconn, now()) == []
     rows = wconn.execute(select(warning.c.status).where(warning.c.dedup_key == key)).scalars().all()
-    assert sorted(rows) == ["dismissed", "resolved"]
+    assert rows == ["resolved"]
 
 
 def test_warn010_open_warnings_scoped_and_counted(wconn):

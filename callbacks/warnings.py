@@ -1,0 +1,230 @@
+"""预警研判 callbacks: the duty desk (queue, detail, actions) and the wall's alarm poll.
+
+Every input is checked here before it reaches data_access: a client can send any
+payload to any callback, so ids must be positive ints, filters known values.
+"""
+from __future__ import annotations
+
+import hashlib
+
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
+from dash.exceptions import PreventUpdate
+
+from data_access import DatabaseError, RegionError, regions, warning_desk, warnings
+from data_access.cache import remember
+from data_access.schema import OPEN_WARNING_STATUSES, WARNING_LEVELS, WARNING_STATUSES
+from dashboard import runtime
+from layouts import warnings as view
+
+from . import live
+
+BUTTONS = {"warn-ack": "acknowledge", "warn-assign": "assign", "warn-resolve": "resolve",
+           "warn-dismiss": "dismiss", "warn-reopen": "reopen"}
+MAX_LIST = 20
+
+
+def page(code: str | None):
+    region, chain, _ = live.place(code)
+    scope, now = runtime.scope(), runtime.now()
+    with runtime.engine().connect() as conn:
+        rows = warnings.open_warnings(conn, scope, region.code, now, limit=5000)
+        by_child = warnings.active_count(conn, scope, region.code, by_child=True)
+        children = [{"code": c.code, "name": c.name, "open": by_child.get(c.code, 0)}
+                    for c in regions.children(conn, scope, region.code)]
+    counts: dict = {}
+    for w in rows:
+        counts[w["level"]] = counts.get(w["level"], 0) + 1
+    return view.desk_page(region, chain, counts, children, runtime.setting("REFRESH_SECONDS"))
+
+
+def _names(conn, rows) -> dict:
+    """Names of the levels warnings were escalated to (few: counties and the city)."""
+    codes = {w.get("escalated_to") for w in rows} - {None}
+    return {c: regions.get(conn, runtime.scope(), c).name for c in codes if _inside(conn, c)}
+
+
+def _inside(conn, code) -> bool:
+    try:
+        regions.get(conn, runtime.scope(), code)
+        return True
+    except RegionError:
+        return False
+
+
+def _filters(levels, rules, status):
+    """Known values only; anything else is a hostile or stale payload."""
+    if not isinstance(levels, list) or not all(isinstance(x, str) and x in WARNING_LEVELS for x in levels):
+        raise ValueError("级别筛选无效")
+    rules = rules or []
+    if not isinstance(rules, list) or not all(isinstance(x, str) and x in warnings.RULES for x in rules):
+        raise ValueError("规则筛选无效")
+    if status == "open":
+        statuses = OPEN_WARNING_STATUSES
+    elif status == "all":
+        statuses = WARNING_STATUSES
+    elif isinstance(status, str) and status in WARNING_STATUSES:
+        statuses = (status,)
+    else:
+        raise ValueError("状态筛选无效")
+    return levels, rules, statuses
+
+
+def queue(_tick, levels, rules, status, _changed, selected, search):
+    try:
+        levels, rules, statuses = _filters(levels, rules, status)
+    except ValueError as exc:
+        return view.feedback(str(exc), "warning")
+    if not levels:
+        return view.queue_list([], {}, None)
+    try:
+        with runtime.engine().connect() as conn:
+            rows = warning_desk.queue(conn, runtime.scope(), live.region_from_search(search), runtime.now(),
+                                      statuses, levels, rules)
+            names = _names(conn, rows)
+    except RegionError as exc:
+        return view.feedback(str(exc), "warning")
+    except DatabaseError:
+        raise PreventUpdate  # keep the last good queue on screen
+    return view.queue_list(rows, names, _selected_id(selected))
+
+
+def _selected_id(selected) -> int | None:
+    value = selected.get("id") if isinstance(selected, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def select(clicks):
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not any(c for c in clicks if isinstance(c, int)):
+        raise PreventUpdate  # the queue was re-rendered, nobody clicked
+    return {"id": trigger.get("index")}
+
+
+def show(selected, _tick, _changed):
+    wid = _selected_id(selected)
+    if wid is None:
+        raise PreventUpdate
+    scope, now = runtime.scope(), runtime.now()
+    try:
+        with runtime.engine().connect() as conn:
+            w = warning_desk.get(conn, scope, wid)
+            history = warning_desk.history(conn, scope, wid)
+            focus = warning_desk.focus(conn, scope, wid, now)
+            names = _names(conn, [w])
+    except RegionError as exc:
+        return view.feedback(str(exc), "warning"), None
+    except DatabaseError:
+        raise PreventUpdate
+    return view.detail(w, history, focus, names), {"id": w["id"], "version": w["version"], "status": w["status"]}
+
+
+def act(*args):
+    *_clicks, current, actor, comment, assignee, changed = args
+    action = BUTTONS.get(ctx.triggered_id)
+    if action is None or not any(isinstance(c, int) and c > 0 for c in _clicks):
+        raise PreventUpdate
+    wid = _selected_id(current)
+    version = current.get("version") if isinstance(current, dict) else None
+    if wid is None:
+        return view.feedback("请先从左侧选择一条预警", "warning"), no_update, no_update
+    bump = (changed if isinstance(changed, int) else 0) + 1
+    try:
+        with runtime.engine().begin() as conn:
+            w = warning_desk.act(conn, runtime.scope(), wid, version, action, actor, runtime.now(),
+                                 comment, assignee)
+    except warning_desk.Conflict as exc:
+        return view.feedback(str(exc), "warning"), bump, no_update
+    except (warning_desk.ActionRefused, RegionError) as exc:
+        return view.feedback(str(exc), "danger"), no_update, no_update
+    except DatabaseError:
+        return view.feedback("数据库暂时不可用，操作未保存，请稍后重试。", "danger"), no_update, no_update
+    return (view.feedback(f"已{warning_desk.ACTION_NAMES[action]}：预警 {w['id']}，当前状态"
+                          f"“{warning_desk.STATUS_NAMES[w['status']]}”", "success"), bump, "")
+
+
+# --- the wall: flash, sound, takeover ----------------------------------------------
+
+def _int_list(values) -> list[int]:
+    if not isinstance(values, list):
+        return []
+    return [v for v in values[:50] if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+
+
+def alarm(_tick, pathname, search, pinned, released, state):
+    """Unacknowledged red/orange warnings of the region on screen: one cached list per
+    (scope, region, bucket) whatever the number of screens; nothing sent when unchanged."""
+    code = live.region_of(pathname, search)
+    scope, now = runtime.scope(), runtime.now()
+    seconds = runtime.setting("ALARM_SECONDS")
+    try:
+        rows = remember("alarms", scope.code, code, now, seconds,
+                        lambda: _alarm_rows(scope, code, now))
+    except RegionError:
+        rows = []  # the page says what is wrong with the region
+    except DatabaseError:
+        raise PreventUpdate
+    big = live.big_screen(search)
+    released = set(_int_list(released))
+    pin = (_int_list([pinned]) or [None])[0]
+    red = [w for w in rows if w["level"] == "red" and w["id"] not in released]
+    hold = pin or (red[0]["id"] if red and big else None)
+    sig = hashlib.blake2b(repr(([(w["id"], w["version"]) for w in rows], hold, pin, big)).encode(),
+                          digest_size=8).hexdigest()
+    if isinstance(state, dict) and state.get("sig") == sig:
+        raise PreventUpdate
+    panel = None
+    if hold and big:
+        try:
+            with runtime.engine().connect() as conn:
+                panel = view.takeover(warning_desk.focus(conn, scope, hold, now), now, pinned=hold == pin)
+        except (RegionError, DatabaseError):
+            panel = None
+    data = {"sig": sig, "ids": [w["id"] for w in rows], "levels": [w["level"] for w in rows],
+            "takeover": panel is not None, "hold": hold if panel is not None else None}
+    return view.alarm_banner(rows), panel, data
+
+
+def _alarm_rows(scope, code, now):
+    with runtime.engine().connect() as conn:
+        return warning_desk.alarms(conn, scope, code, now, limit=MAX_LIST)
+
+
+def pin(pin_clicks, release_clicks, state, pinned, released):
+    """The operator holds the takeover on screen, or sends the screen back to the carousel."""
+    wid = _int_list([state.get("hold")] if isinstance(state, dict) else [])
+    if not wid:
+        raise PreventUpdate
+    if ctx.triggered_id == "takeover-pin-btn" and pin_clicks:
+        return (None if pinned == wid[0] else wid[0]), no_update
+    if ctx.triggered_id == "takeover-release-btn" and release_clicks:
+        return None, (_int_list(released) + wid)[-50:]
+    raise PreventUpdate
+
+
+def register(app) -> None:
+    app.callback(Output("warn-queue", "children"),
+                 Input("warn-tick", "n_intervals"), Input("warn-levels", "value"), Input("warn-rules", "value"),
+                 Input("warn-status", "value"), Input("warn-changed", "data"), Input("warn-selected", "data"),
+                 State("url", "search"))(queue)
+    app.callback(Output("warn-selected", "data"), Input({"type": "warn-item", "index": ALL}, "n_clicks"),
+                 prevent_initial_call=True)(select)
+    app.callback(Output("warn-detail", "children"), Output("warn-current", "data"),
+                 Input("warn-selected", "data"), Input("warn-tick", "n_intervals"),
+                 Input("warn-changed", "data"))(show)
+    app.callback(Output("warn-feedback", "children"), Output("warn-changed", "data"),
+                 Output("warn-comment", "value"),
+                 *[Input(b, "n_clicks") for b in BUTTONS],
+                 State("warn-current", "data"), State("warn-actor", "value"), State("warn-comment", "value"),
+                 State("warn-assignee", "value"), State("warn-changed", "data"),
+                 prevent_initial_call=True)(act)
+    app.callback(Output("alarm-banner", "children"), Output("takeover", "children"), Output("alarm-store", "data"),
+                 Input("alarm-tick", "n_intervals"), Input("url", "pathname"), Input("url", "search"),
+                 Input("takeover-pin", "data"), Input("takeover-release", "data"),
+                 State("alarm-store", "data"))(alarm)
+    app.callback(Output("takeover-pin", "data"), Output("takeover-release", "data"),
+                 Input("takeover-pin-btn", "n_clicks"), Input("takeover-release-btn", "n_clicks"),
+                 State("alarm-store", "data"), State("takeover-pin", "data"), State("takeover-release", "data"),
+                 prevent_initial_call=True)(pin)
+    # Flash, sound and the takeover class are presentation: assets/redgrid.js.
+    app.clientside_callback(ClientsideFunction("redgrid", "alarm"),
+                            Output("alarm-sound", "className"), Input("alarm-store", "data"))

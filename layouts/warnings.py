@@ -1,0 +1,227 @@
+"""预警研判: the duty desk (queue, detail, actions, audit), the wall's alarm banner and the
+big-screen takeover. Data in, components out; citizens' text is always shown as text."""
+from __future__ import annotations
+
+import datetime as dt
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from data_access.warning_desk import ACTION_NAMES, STATUS_NAMES
+from data_access.warnings import LEVEL_NAMES, RULE_NAMES
+
+from . import fmt
+from .figures import region_map
+from .shell import breadcrumb, schematic_note
+
+PATH = "/warnings"
+LEVEL_COLORS = {"red": "danger", "orange": "orange", "yellow": "warning", "blue": "primary"}
+STATUS_FILTERS = {"open": "未关闭", "new": "待确认", "acknowledged": "已确认", "assigned": "已指派",
+                  "resolved": "已办结", "dismissed": "已驳回", "all": "全部"}
+ROLE_NAMES = {"grid_leader": "网格长", "full_time": "专职网格员", "part_time": "兼职网格员",
+              "liaison_cadre": "联格干部"}
+SEVERITY = {1: "轻微", 2: "一般", 3: "较重", 4: "重大"}
+
+
+def level_badge(level: str, escalated_to_name: str | None = None):
+    parts = [dbc.Badge(f"{LEVEL_NAMES.get(level, level)}色", className=f"level-badge level-{level} me-1")]
+    if escalated_to_name:
+        parts.append(dbc.Badge(f"已升级·{escalated_to_name}", color="dark", className="me-1 escalated-badge"))
+    return parts
+
+
+# --- the desk -----------------------------------------------------------------------
+
+def desk_page(region, chain, counts: dict, children: list[dict], refresh_seconds: int):
+    """The frame of /warnings; the queue and the detail fill in by callbacks."""
+    level_pills = [html.Span([f"{LEVEL_NAMES[lv]}色 ", html.B(fmt.count(counts.get(lv, 0)))],
+                             className=f"level-count level-{lv} me-3", id=f"warn-count-{lv}")
+                   for lv in LEVEL_NAMES]
+    child_links = [dcc.Link([c["name"], dbc.Badge(fmt.count(c["open"]), color="secondary", className="ms-1")],
+                            href=f"{PATH}?region={c['code']}", className="me-3 small",
+                            id=f"warn-child-{c['code']}")
+                   for c in children if c["open"]]
+    filters = dbc.Row([
+        dbc.Col(dcc.Checklist(id="warn-levels", options=[{"label": f" {LEVEL_NAMES[lv]}", "value": lv}
+                                                          for lv in LEVEL_NAMES],
+                              value=list(LEVEL_NAMES), inline=True, inputClassName="ms-2 me-1"), md=3),
+        dbc.Col(dcc.Dropdown(id="warn-rules", options=[{"label": v, "value": k} for k, v in RULE_NAMES.items()],
+                             multi=True, placeholder="全部规则"), md=5),
+        dbc.Col(dcc.Dropdown(id="warn-status", options=[{"label": v, "value": k} for k, v in STATUS_FILTERS.items()],
+                             value="open", clearable=False), md=2),
+    ], className="g-2 mb-2 align-items-center")
+    actions = html.Div([
+        dbc.Row([
+            dbc.Col(dbc.Input(id="warn-actor", placeholder="处理人（值班员姓名）", maxLength=64,
+                              persistence=True, persistence_type="local"), md=4),
+            dbc.Col(dbc.Input(id="warn-assignee", placeholder="承办单位或人员（指派时填写）", maxLength=64), md=8),
+        ], className="g-2 mb-2"),
+        dbc.Textarea(id="warn-comment", placeholder="处理意见（办结、驳回、重新打开时必填）", maxLength=500,
+                     className="mb-2", rows=2),
+        html.Div([
+            dbc.Button("确认", id="warn-ack", color="danger", className="me-2"),
+            dbc.Button("指派", id="warn-assign", color="warning", className="me-2"),
+            dbc.Button("办结", id="warn-resolve", color="success", className="me-2"),
+            dbc.Button("驳回（误报）", id="warn-dismiss", color="secondary", className="me-2"),
+            dbc.Button("重新打开", id="warn-reopen", color="light", className="me-2"),
+        ]),
+        html.Div(id="warn-feedback", className="mt-2"),
+    ], id="warn-actions", className="mt-3")
+    return html.Div([
+        breadcrumb(chain, PATH),
+        html.Div([html.H4(f"{region.name} · 预警研判值班台", className="me-4 mb-0"), *level_pills],
+                 className="d-flex align-items-center mb-2 flex-wrap"),
+        html.Div(child_links, className="mb-2") if child_links else None,
+        filters,
+        dbc.Row([
+            dbc.Col(html.Div(id="warn-queue", className="warn-queue"), md=5),
+            dbc.Col([html.Div(id="warn-detail", children=html.P("从左侧选择一条预警。", className="text-muted")),
+                     actions], md=7),
+        ]),
+        dcc.Store(id="warn-selected"),
+        dcc.Store(id="warn-current"),
+        dcc.Store(id="warn-changed", data=0),
+        dcc.Interval(id="warn-tick", interval=max(refresh_seconds, 2) * 1000),
+    ], className="warnings-page", **{"data-region": region.code})
+
+
+def queue_list(rows: list[dict], names: dict, selected: int | None):
+    if not rows:
+        return html.P("没有符合条件的预警。", className="text-muted", id="warn-empty")
+    items = []
+    for w in rows:
+        items.append(html.Button([
+            html.Div([*level_badge(w["level"], names.get(w.get("escalated_to"))),
+                      html.Span(RULE_NAMES.get(w["rule"], w["rule"]), className="fw-bold me-2"),
+                      html.Span(STATUS_NAMES.get(w["status"], w["status"]), className=f"warn-status status-{w['status']}"),
+                      html.Span(_when(w["created_at"]), className="ms-auto small text-muted")],
+                     className="d-flex align-items-center"),
+            html.Div(w["reason"], className="small warn-reason"),
+        ], id={"type": "warn-item", "index": w["id"]}, n_clicks=0,
+            className="list-group-item list-group-item-action text-start"
+                      + (" active-warning" if w["id"] == selected else "")))
+    return html.Div(items, className="list-group")
+
+
+def _when(iso: str | None) -> str:
+    return fmt.stamp(dt.datetime.fromisoformat(iso)) if iso else "—"
+
+
+def detail(w: dict, history: list[dict], focus: dict, names: dict):
+    """One warning: what, where, why, the records behind it, and everything done to it."""
+    region_href = (f"/grid/{w['region']}" if len(w["region"]) == 15 else f"/?region={w['region']}")
+    rows = [
+        html.Div([*level_badge(w["level"], names.get(w.get("escalated_to"))),
+                  html.Span(RULE_NAMES.get(w["rule"], w["rule"]), className="fw-bold me-2"),
+                  html.Span(STATUS_NAMES.get(w["status"], w["status"]), id="warn-detail-status",
+                            className=f"warn-status status-{w['status']}")],
+                 className="d-flex align-items-center mb-2"),
+        html.H5(w["reason"], className="warn-detail-reason"),
+        html.Div([html.Span(f"编号 {w['id']} · 发现于 {_when(w['created_at'])} · "),
+                  dcc.Link(f"查看区域：{w.get('region_name') or w['region']}", href=region_href)],
+                 className="small text-muted mb-2"),
+    ]
+    if w.get("assignee"):
+        rows.append(html.Div(f"承办：{w['assignee']}", className="small mb-1"))
+    rows.append(evidence(focus))
+    rows.append(html.H6("处置记录", className="mt-3"))
+    rows.append(audit_table(history))
+    return html.Div(rows, id=f"warn-detail-{w['id']}")
+
+
+def evidence(focus: dict):
+    parts = []
+    if focus["incidents"]:
+        parts.append(dbc.Table([html.Thead(html.Tr([html.Th(h) for h in ("事件", "类别", "等级", "上报", "时限")])),
+                                html.Tbody([html.Tr([html.Td(f"#{i['id']} {i['title'] or ''}"), html.Td(i["category"]),
+                                                     html.Td(SEVERITY.get(i["severity"], "—")),
+                                                     html.Td(fmt.stamp(i["reported_at"])),
+                                                     html.Td(fmt.stamp(i["sla_due_at"]))])
+                                            for i in focus["incidents"]])], size="sm", className="mb-1"))
+    if focus["appeals"]:
+        parts.append(html.Ul([html.Li(f"{fmt.stamp(a['received_at'])} [{a['topic'] or '未分类'}] {a['content'] or ''}",
+                                      className="small") for a in focus["appeals"]], className="mb-1"))
+    if focus["key_persons"]:
+        parts.append(html.Ul([html.Li(f"{k['name']} · {k['category']} · 风险等级 {k['risk_level']}", className="small")
+                              for k in focus["key_persons"]], className="mb-1"))
+    if focus["workers"]:
+        parts.append(html.Div("附近网格员：" + "，".join(f"{w['name']}（{ROLE_NAMES.get(w['role'], w['role'])} "
+                                                    f"{w['phone'] or ''}）" for w in focus["workers"][:4]),
+                              className="small text-muted"))
+    return html.Div(parts, className="warn-evidence")
+
+
+def audit_table(history: list[dict]):
+    return dbc.Table([
+        html.Thead(html.Tr([html.Th(h) for h in ("时间", "操作", "处理人", "意见", "变化")])),
+        html.Tbody([html.Tr([html.Td(fmt.stamp(h["at"])), html.Td(h["action_name"]), html.Td(h["actor"] or "—"),
+                             html.Td(h["comment"] or ""), html.Td(_change_text(h))]) for h in history]),
+    ], size="sm", striped=True, id="warn-audit", className="small")
+
+
+def _change_text(h: dict) -> str:
+    before, after = h.get("before") or {}, h.get("after") or {}
+    out = []
+    if "status" in after:
+        out.append(f"{STATUS_NAMES.get(before.get('status'), before.get('status') or '—')}→"
+                   f"{STATUS_NAMES.get(after['status'], after['status'])}")
+    if after.get("level") and before.get("level"):
+        out.append(f"{LEVEL_NAMES.get(before['level'])}→{LEVEL_NAMES.get(after['level'])}")
+    if after.get("assignee"):
+        out.append(f"承办：{after['assignee']}")
+    if after.get("escalated_to"):
+        out.append(f"升级至 {after['escalated_to']}")
+    return "；".join(out)
+
+
+def feedback(message: str, color: str):
+    return dbc.Alert(message, color=color, className="py-2 mb-0", id="warn-feedback-msg")
+
+
+# --- the wall --------------------------------------------------------------------
+
+def alarm_banner(rows: list[dict]):
+    """The flashing bar every screen of the region shows while red/orange warnings wait."""
+    if not rows:
+        return None
+    worst = rows[0]
+    more = f" 等 {len(rows)} 条" if len(rows) > 1 else ""
+    return html.Div([
+        html.I(className="bi bi-exclamation-triangle-fill me-2"),
+        html.B(f"{LEVEL_NAMES[worst['level']]}色预警{more}："),
+        html.Span(worst["reason"], className="ms-1 alarm-reason"),
+        dcc.Link("前往值班台处置", href=f"{PATH}?region={worst['region']}", className="ms-3 alarm-link"),
+    ], className=f"alarm-banner alarm-{worst['level']}", id="alarm-banner-body")
+
+
+def takeover(focus: dict, now: dt.datetime, pinned: bool):
+    """A red warning holds the big screen: its area's map, the records, nearest workers, the SLA clock."""
+    w, r = focus["warning"], focus["region"]
+    fc = focus["geojson"]
+    codes = [f["id"] for f in fc["features"]]
+    names = [f["properties"].get("name", "") for f in fc["features"]]
+    fig = region_map(fc, codes, names, [2 if c == r.code else 0 for c in codes], "预警", w["region"], height=640)
+    fig.update_traces(colorscale=[[0, "#334155"], [1, "#dc2626"]], showscale=False)
+    due = [i["sla_due_at"] for i in focus["incidents"] if i["sla_due_at"] and not i["closed"]]
+    clock = (html.Div(["处置时限 ", html.Span("—", className="countdown",
+                                            **{"data-due": min(due).isoformat(), "data-now": now.isoformat()})],
+                      className="takeover-clock") if due else None)
+    workers = html.Table([html.Tbody([html.Tr([html.Td(x["name"]), html.Td(ROLE_NAMES.get(x["role"], x["role"] or "")),
+                                               html.Td(x["phone"] or ""), html.Td(x["grid_code"][-3:] + "格")])
+                                      for x in focus["workers"]])], className="takeover-workers")
+    return html.Div([
+        html.Div([html.I(className="bi bi-broadcast me-2"),
+                  f"{LEVEL_NAMES[w['level']]}色预警 · {focus['rule_name']} · {focus['area'].name}",
+                  html.Span(_when(w["created_at"]), className="ms-3 small")], className="takeover-title"),
+        html.Div(w["reason"], className="takeover-reason"),
+        dbc.Row([
+            dbc.Col([dcc.Graph(figure=fig, config={"displayModeBar": False}, id="takeover-map"), schematic_note()], md=7),
+            dbc.Col([clock, evidence({**focus, "workers": []}), html.H5("附近网格员"), workers,
+                     html.Div([
+                         dbc.Button("取消固定" if pinned else "固定此画面", id="takeover-pin-btn", color="light",
+                                    className="me-2"),
+                         dbc.Button("返回轮播", id="takeover-release-btn", color="secondary"),
+                     ], className="mt-3"),
+                     html.Div("值班员在值班台确认后，本画面自动返回轮播。", className="small mt-2")], md=5),
+        ]),
+    ], className="takeover-panel", id=f"takeover-{w['id']}", **{"data-warning": str(w["id"])})
