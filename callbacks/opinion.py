@@ -1,7 +1,8 @@
-"""社情民意晴雨表 callbacks: first render, live ticks (Patch of values only), topic filter."""
+"""社情民意晴雨表 callbacks: first render, live ticks (Patch of values only), and a click from a
+topic bar, a 风向标 row or a hot word to the appeals behind it."""
 from __future__ import annotations
 
-from dash import Input, Output, Patch, State, ctx, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from data_access import DatabaseError, RegionError, opinion
@@ -14,10 +15,7 @@ KIND = "opinion"
 
 
 def compute(conn, scope, code, now) -> dict:
-    return {"summary": opinion.headline(conn, scope, code, now),
-            "children": opinion.children(conn, scope, code, now),
-            "trends": opinion.trends(conn, scope, code, now),
-            "recent": opinion.recent(conn, scope, code, now)}
+    return opinion.view(conn, scope, code, now)
 
 
 def page(code: str | None):
@@ -38,15 +36,30 @@ def clicked_topic(click) -> str | None:
         return None
 
 
-def recent(code, topic: str | None) -> list[dict]:
+def known_word(value) -> str | None:
+    return opinion.known_word(value)
+
+
+def clicked_word(click) -> str | None:
+    try:
+        return known_word(click["points"][0]["customdata"])
+    except (TypeError, KeyError, IndexError):
+        return None
+
+
+def listed(code, topic: str | None, word: str | None) -> tuple[list[dict], int | None]:
+    """The appeals behind a topic or a word ({rows, total}), or the latest ones (total None)."""
     with runtime.engine().connect() as conn:
-        return opinion.recent(conn, runtime.scope(), code, runtime.now(), topic)
+        if topic is None and word is None:
+            return opinion.recent(conn, runtime.scope(), code, runtime.now()), None
+        got = opinion.behind(conn, runtime.scope(), code, runtime.now(), topic=topic, word=word)
+        return got["rows"], got["total"]
 
 
-def _figure_patches(trends: dict) -> list[Patch]:
+def _figure_patches(trends: dict, words_list: list[dict]) -> list[Patch]:
     """New numbers into the figures already on screen; layout and styling stay in the browser."""
     days = trends["days"]
-    vol, neg, sat, top, chan = Patch(), Patch(), Patch(), Patch(), Patch()
+    vol, neg, sat, top, chan, words = Patch(), Patch(), Patch(), Patch(), Patch(), Patch()
     s = view.volume_series(days)
     vol["data"][0]["x"], vol["data"][0]["y"] = s["x"], s["bars"]
     vol["data"][1]["x"], vol["data"][1]["y"] = s["x"], s["baseline"]
@@ -58,20 +71,24 @@ def _figure_patches(trends: dict) -> list[Patch]:
     top["data"][0]["marker"]["color"] = t["colours"]
     c = view.channel_series(trends["channels"])
     chan["data"][0]["labels"], chan["data"][0]["values"] = c["labels"], c["values"]
-    return [vol, neg, sat, top, chan]
+    w = view.words_series(words_list)
+    words["data"][0]["x"], words["data"][0]["y"] = w["x"], w["y"]
+    words["data"][0]["customdata"], words["data"][0]["text"] = w["customdata"], w["text"]
+    words["data"][0]["marker"]["color"] = w["colours"]
+    return [vol, neg, sat, top, chan, words]
 
 
-def render(snap: dict, topic: str | None, code) -> list:
+def render(snap: dict, topic: str | None, word: str | None, code) -> list:
     summary, trends = snap["summary"], snap["trends"]
     rising = sum(1 for t in trends["topics"] if t["rising"])
-    if topic is None:
+    if topic is None and word is None:
         rows = view.recent_rows(snap["recent"])
     else:
         try:
-            rows = view.recent_rows(recent(code, topic))
-        except (RegionError, DatabaseError):
+            rows = view.recent_rows(listed(code, topic, word)[0])
+        except (RegionError, DatabaseError, ValueError):
             rows = no_update  # keep the filtered list on screen; the next tick tries again
-    return [view.kpis(summary), view.weather_panel(summary), *_figure_patches(trends),
+    return [view.kpis(summary), view.weather_panel(summary), *_figure_patches(trends, snap["words"]),
             view.rising_table(trends["topics"]), str(rising), "danger" if rising else "secondary",
             view.children_table(snap["children"]), rows]
 
@@ -79,44 +96,64 @@ def render(snap: dict, topic: str | None, code) -> list:
 TICK_OUTPUTS = [
     Output("op-kpis", "children"), Output("op-weather", "children"),
     Output("op-volume", "figure"), Output("op-negative", "figure"), Output("op-satisfaction", "figure"),
-    Output("op-topics", "figure"), Output("op-channels", "figure"),
+    Output("op-topics", "figure"), Output("op-channels", "figure"), Output("op-words", "figure"),
     Output("op-rising", "children"), Output("op-rising-count", "children"), Output("op-rising-count", "color"),
     Output("op-children", "children"), Output("op-recent", "rowData"),
 ]
 
 
-def tick(_n, code, state, topic):
-    topic = known_topic(topic)
-    return live.tick(KIND, code, state, compute, lambda snap: render(snap, topic, code), len(TICK_OUTPUTS))
+def tick(_n, code, state, topic, word):
+    topic, word = known_topic(topic), known_word(word)
+    if topic is not None:
+        word = None
+    return live.tick(KIND, code, state, compute, lambda snap: render(snap, topic, word, code),
+                     len(TICK_OUTPUTS))
 
 
-def pick_topic(click, _clear, code, current):
-    """A click on a topic bar filters the list to it (a second click, or 清除筛选, shows all)."""
-    current = known_topic(current)
-    if ctx.triggered_id == "op-topic-clear":
-        topic = None
-    else:
-        topic = clicked_topic(click)
-        if topic is None:
-            raise PreventUpdate  # not a known topic: refused, nothing is queried
-        if topic == current:
-            topic = None
+def _picked() -> tuple[str | None, str | None]:
+    """(topic, word) the click asks for; (None, None) for 清除筛选. Raises PreventUpdate for junk."""
+    trigger = ctx.triggered_id
+    if trigger == "op-topic-clear":
+        return None, None
+    if trigger == "op-topics":
+        topic = clicked_topic(ctx.triggered[0]["value"])
+        if topic is not None:
+            return topic, None
+    elif trigger == "op-words":
+        word = clicked_word(ctx.triggered[0]["value"])
+        if word is not None:
+            return None, word
+    elif isinstance(trigger, dict) and trigger.get("type") == "op-pick-topic" and ctx.triggered[0]["value"]:
+        topic = known_topic(trigger.get("topic"))
+        if topic is not None:
+            return topic, None
+    raise PreventUpdate  # not a known topic or a plausible word: refused, nothing is queried
+
+
+def pick(_topic_click, _word_click, _row_clicks, _clear, code, current_topic, current_word):
+    """A click on a topic bar, a 风向标 topic or a hot word lists the appeals behind it
+    (the same click again, or 清除筛选, shows the latest appeals)."""
+    topic, word = _picked()
+    if (topic, word) != (None, None) and (topic, word) == (known_topic(current_topic), known_word(current_word)):
+        topic, word = None, None
     try:
-        rows = recent(code, topic)
-    except (RegionError, DatabaseError):
+        rows, total = listed(code, topic, word)
+    except (RegionError, DatabaseError, ValueError):
         raise PreventUpdate from None
-    return topic, view.recent_rows(rows), view.filter_note(topic)
+    return topic, word, view.recent_rows(rows), view.filter_note(topic, word, total)
 
 
 def register(app) -> None:
     app.callback(
         *TICK_OUTPUTS, Output("op-updated", "children"), Output("op-state", "data"),
         Input("op-tick", "n_intervals"), State("op-region", "data"), State("op-state", "data"),
-        State("op-topic", "data"), prevent_initial_call=True,
+        State("op-topic", "data"), State("op-word", "data"), prevent_initial_call=True,
     )(tick)
     app.callback(
-        Output("op-topic", "data"), Output("op-recent", "rowData", allow_duplicate=True),
-        Output("op-filter", "children"),
-        Input("op-topics", "clickData"), Input("op-topic-clear", "n_clicks"),
-        State("op-region", "data"), State("op-topic", "data"), prevent_initial_call=True,
-    )(pick_topic)
+        Output("op-topic", "data"), Output("op-word", "data"),
+        Output("op-recent", "rowData", allow_duplicate=True), Output("op-filter", "children"),
+        Input("op-topics", "clickData"), Input("op-words", "clickData"),
+        Input({"type": "op-pick-topic", "topic": ALL}, "n_clicks"), Input("op-topic-clear", "n_clicks"),
+        State("op-region", "data"), State("op-topic", "data"), State("op-word", "data"),
+        prevent_initial_call=True,
+    )(pick)

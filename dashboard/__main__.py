@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     ev.add_argument("--now", help="ISO time to evaluate at (default: now / DASHBOARD_NOW)")
 
     # Feature command groups (each adds its parser here and its branch below).
+    from dashboard.opinion_text import cli as opinion_cli
+    opinion_cli.add_parser(sub)
     from dashboard.briefing import cli as briefing_cli
     briefing_cli.add_parser(sub)
 
@@ -69,6 +71,8 @@ def main(argv=None) -> int:
     elif args.command == "warnings":
         return _evaluate(args.db, args.now)
     # Feature command dispatch.
+    if args.command == "opinion":
+        return opinion_cli.run(args)
     if args.command == "briefing":
         return briefing_cli.run(args)
     return 0

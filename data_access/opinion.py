@@ -6,20 +6,32 @@ SQL to a few thousand rows, and shaped here into the daily series, the topic
 windows and the channel mix. The headline numbers come from `metrics`, so the
 view, the overview and the API agree.
 
-Topics: a NULL topic is 未分类. Sentiment: a NULL sentiment is left out of
-every sentiment share (it is neither negative nor "not negative").
+Text that carries no stored label is read (issue #8, docs/opinion.md): an
+appeal of the last 35 x 24 h whose topic or sentiment is NULL gets them from
+its text through `dashboard.opinion_text` (cached per text), so the view is
+right before any backfill has run. A stored label always wins over a reading.
+Appeals that cannot be read (no text) keep NULL: topic 未分类, and no sentiment,
+which leaves them out of every sentiment share. The hot words of the week come
+from every appeal's text.
+
+`metrics` (the overview, the API, the warning rules) counts stored labels only;
+the two agree once `python -m dashboard opinion backfill` has filled the NULLs,
+and the view shows the stored-only index beside its own when they differ.
 """
 from __future__ import annotations
 
 import datetime as dt
 import math
 
-from sqlalchemy import case, func, select
+from collections import Counter
+
+from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.engine import Connection
 
 from . import metrics, quality, regions
+from .privacy import mask_text
 from .schema import TOPICS, appeal, region
-from .scope import Scope, in_region, resolve
+from .scope import Scope, child_column, in_region, resolve
 from .timeutil import day_start, local_date, local_day
 
 UNCLASSIFIED = "未分类"
@@ -32,6 +44,9 @@ RISING_P = 0.01      # one-sided Poisson tail below this ...
 RISING_MIN = 5       # ... and at least this many appeals: the topic is rising (风向标)
 RECENT_LIMIT = 50
 RECENT_WINDOWS = (1, 7, 35, None)  # days; widen until the list is full
+READ_DAYS = 35       # unlabelled appeals this recent are read from their text (the barometer's span)
+HOT_WORDS = 15       # words in the hot-word chart
+WORD_MAX = 12        # longest word a click may ask for
 
 APPEAL_KPIS = ("appeals_today", "negative_share_today", "satisfaction_30d", "barometer_index")
 
@@ -72,18 +87,31 @@ def topic_signal(observed: int, previous: int) -> dict:
 
 # --- the grouped scan --------------------------------------------------------
 
+def _unlabelled():
+    return or_(appeal.c.topic.is_(None), appeal.c.sentiment.is_(None))
+
+
+def _window(received: dt.datetime, now: dt.datetime) -> str:
+    """The barometer's windows (docs/metrics.md): the last 7 x 24 h, the 28 days before, older."""
+    if received >= now - dt.timedelta(days=WEEK):
+        return "w"
+    return "b" if received >= now - dt.timedelta(days=WEEK + BASELINE_DAYS) else "o"
+
+
 def _scan(conn: Connection, r, now: dt.datetime) -> list[dict]:
-    """Appeal counts by (local day, window, topic, channel) over the view's 63 days."""
+    """Appeal counts by (local day, window, topic, channel) over the view's 63 days, except
+    the recent unlabelled appeals, which `_unread` reads from their text."""
     received = appeal.c.received_at
     joined, located = in_region(appeal, r)
     start = day_start(now, DAYS - 1 + BASELINE_DAYS)
-    # Windows of the barometer (docs/metrics.md): the last 7 x 24 h, the 28 days before.
     window = case((received >= now - dt.timedelta(days=WEEK), "w"),
                   (received >= now - dt.timedelta(days=WEEK + BASELINE_DAYS), "b"), else_="o")
+    read_from = now - dt.timedelta(days=READ_DAYS)
     # Grouping on the outer query's plain columns keeps PostgreSQL happy with bound CASE values.
     inner = (select(local_date(received).label("day"), window.label("win"), appeal.c.topic,
                     appeal.c.channel, appeal.c.sentiment, appeal.c.satisfaction)
-             .select_from(joined).where(located, quality.appeal_ok(now), received >= start)
+             .select_from(joined).where(located, quality.appeal_ok(now), received >= start,
+                                        not_(and_(_unlabelled(), received >= read_from)))
              .subquery())
     keys = (inner.c.day, inner.c.win, inner.c.topic, inner.c.channel)
     stmt = select(*keys, func.count().label("n"),
@@ -92,6 +120,78 @@ def _scan(conn: Connection, r, now: dt.datetime) -> list[dict]:
                   func.count(inner.c.satisfaction).label("sat_n"),
                   func.sum(inner.c.satisfaction).label("sat_sum")).group_by(*keys)
     return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
+def place_names(conn: Connection) -> list[str]:
+    """Every region name above the grids: the segmenter's place dictionary."""
+    return [name for (name,) in conn.execute(select(region.c.name).where(region.c.level != "grid"))]
+
+
+def pipeline(conn: Connection):
+    """The text pipeline for this database's region tree (built once per process, then cached)."""
+    from dashboard.opinion_text import for_places
+    return for_places(place_names(conn))
+
+
+def _unread(conn: Connection, r, now: dt.datetime) -> list[dict]:
+    """The last 35 x 24 h's appeals with a NULL topic or sentiment, the NULLs read from the text.
+
+    Each row: day, win, channel, topic, sentiment, satisfaction, child (the child of `r`
+    it lies in), and which labels were read (`topic_read`, `sentiment_read`).
+    """
+    received = appeal.c.received_at
+    joined, located = in_region(appeal, r)
+    child = child_column(appeal, r)
+    cols = [appeal.c.id, received, local_date(received).label("day"), appeal.c.channel, appeal.c.topic,
+            appeal.c.sentiment, appeal.c.satisfaction, appeal.c.content]
+    if child is not None:
+        cols.append(child.label("child"))
+    stmt = select(*cols).select_from(joined).where(
+        located, quality.appeal_ok(now), received >= now - dt.timedelta(days=READ_DAYS), _unlabelled())
+    rows = conn.execute(stmt).all()
+    read = pipeline(conn).read if rows else None
+    out = []
+    for row in rows:
+        text = row.content if row.content and row.content.strip() else None
+        reading = read(text) if text else None
+        topic_read = row.topic is None and reading is not None
+        sentiment_read = row.sentiment is None and reading is not None
+        out.append({
+            "id": row.id, "received_at": row.received_at, "day": row.day, "win": _window(row.received_at, now),
+            "channel": row.channel, "satisfaction": row.satisfaction,
+            "topic": reading.topic if topic_read else row.topic,
+            "sentiment": reading.sentiment if sentiment_read else row.sentiment,
+            "topic_read": topic_read, "sentiment_read": sentiment_read,
+            "keywords": reading.keywords if reading else (),
+            "child": row.child if child is not None else r.code,
+        })
+    return out
+
+
+def _grouped(unread: list[dict]) -> list[dict]:
+    """The read rows in `_scan`'s shape, so every figure sums both the same way."""
+    acc: dict[tuple, dict] = {}
+    for u in unread:
+        key = (u["day"], u["win"], u["topic"], u["channel"])
+        slot = acc.setdefault(key, {"n": 0, "rated": 0, "negative": 0, "sat_n": 0, "sat_sum": 0})
+        slot["n"] += 1
+        if u["sentiment"] is not None:
+            slot["rated"] += 1
+            slot["negative"] += u["sentiment"] < 0
+        if u["satisfaction"] is not None:
+            slot["sat_n"] += 1
+            slot["sat_sum"] += u["satisfaction"]
+    return [{"day": k[0], "win": k[1], "topic": k[2], "channel": k[3], **v} for k, v in acc.items()]
+
+
+def reading_counts(unread: list[dict]) -> dict:
+    """How much of the view was read from text: appeals, topics and sentiments (35 days, 7 days)."""
+    week = [u for u in unread if u["win"] == "w"]
+    return {"appeals_35d": sum(u["topic_read"] or u["sentiment_read"] for u in unread),
+            "topics_35d": sum(u["topic_read"] for u in unread),
+            "sentiments_35d": sum(u["sentiment_read"] for u in unread),
+            "appeals_7d": sum(u["topic_read"] or u["sentiment_read"] for u in week),
+            "unreadable_35d": sum(u["topic"] is None for u in unread)}
 
 
 def _days(rows: list[dict], now: dt.datetime) -> list[dict]:
@@ -146,11 +246,17 @@ def _channels(rows: list[dict], now: dt.datetime, days: int = 30) -> list[dict]:
     return [{"channel": c, "appeals": n} for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
+def _trends(conn: Connection, r, now: dt.datetime, unread: list[dict]) -> dict:
+    rows = _scan(conn, r, now) + _grouped(unread)
+    return {"days": _days(rows, now), "topics": _topics(rows), "channels": _channels(rows, now),
+            "read": reading_counts(unread)}
+
+
 def trends(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
-    """Daily series (35 days), topics (7 days vs the 28 before) and channel mix (30 days)."""
+    """Daily series (35 days), topics (7 days vs the 28 before), channel mix (30 days), and how
+    many appeals were read from their text."""
     r = resolve(conn, scope, code)
-    rows = _scan(conn, r, now)
-    return {"days": _days(rows, now), "topics": _topics(rows), "channels": _channels(rows, now)}
+    return _trends(conn, r, now, _unread(conn, r, now))
 
 
 # --- headline numbers (from metrics) -------------------------------------------
@@ -161,65 +267,212 @@ def _appeal_part(raw: dict) -> dict:
     return {**{k: full[k] for k in APPEAL_KPIS}, "barometer": full["barometer"]}
 
 
+def _with_readings(raw: dict, unread: list[dict], now: dt.datetime) -> dict:
+    """metrics' raw counters plus the sentiments read from text, window by window."""
+    out = dict(raw)
+    today, week = day_start(now), now - dt.timedelta(days=WEEK)
+    for u in unread:
+        if not u["sentiment_read"]:
+            continue
+        negative = u["sentiment"] < 0
+        if u["received_at"] >= today:
+            out["rated_sentiment_today"] = (out.get("rated_sentiment_today") or 0) + 1
+            out["negative_today"] = (out.get("negative_today") or 0) + negative
+        suffix = "7d" if u["received_at"] >= week else "prev_28d"
+        out[f"rated_{suffix}"] = (out.get(f"rated_{suffix}") or 0) + 1
+        out[f"negative_{suffix}"] = (out.get(f"negative_{suffix}") or 0) + negative
+    return out
+
+
+def _headline(conn: Connection, r, now: dt.datetime, unread: list[dict]) -> dict:
+    raw = metrics.appeal_counts(conn, r, now).get(r.code, {})
+    stored = _appeal_part(raw)
+    out = _appeal_part(_with_readings(raw, unread, now))
+    # What the overview, the API and the warning rules show (stored labels only).
+    out["stored"] = {k: stored[k] for k in ("negative_share_today", "barometer_index")}
+    out["read_35d"] = sum(u["sentiment_read"] for u in unread)
+    return out
+
+
 def headline(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
-    """The appeal KPIs and barometer of metrics.summary, without its incident, patrol and visit queries."""
+    """The appeal KPIs and barometer of metrics.summary, with the sentiments of unlabelled appeals
+    read from their text; `stored` holds metrics' own (stored-only) share and index."""
     r = resolve(conn, scope, code)
-    return _appeal_part(metrics.appeal_counts(conn, r, now).get(r.code, {}))
+    return _headline(conn, r, now, _unread(conn, r, now))
 
 
-def children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
-    """Per child (code order, children without appeals included): the appeal KPIs of metrics.by_child."""
-    r = resolve(conn, scope, code)
+def _children(conn: Connection, scope: Scope, r, now: dt.datetime, unread: list[dict]) -> list[dict]:
     raw = metrics.appeal_counts(conn, r, now, by_child=True)
-    return [{"code": c.code, "name": c.name, "level": c.level, **_appeal_part(raw.get(c.code, {}))}
+    per_child: dict[str, list[dict]] = {}
+    for u in unread:
+        per_child.setdefault(u["child"], []).append(u)
+    return [{"code": c.code, "name": c.name, "level": c.level,
+             **_appeal_part(_with_readings(raw.get(c.code, {}), per_child.get(c.code, []), now))}
             for c in regions.children(conn, scope, r.code)]
 
 
-# --- the latest appeals ----------------------------------------------------------
+def children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
+    """Per child (code order, children without appeals included): the appeal KPIs of metrics.by_child,
+    with read sentiments as in `headline`."""
+    r = resolve(conn, scope, code)
+    return _children(conn, scope, r, now, _unread(conn, r, now))
+
+
+# --- hot words -------------------------------------------------------------------
+
+def _week_readings(conn: Connection, r, now: dt.datetime, unread: list[dict]) -> list[dict]:
+    """Every appeal of the last 7 x 24 h with its effective topic, sentiment and keywords."""
+    received = appeal.c.received_at
+    joined, located = in_region(appeal, r)
+    stmt = (select(appeal.c.id, appeal.c.topic, appeal.c.sentiment, appeal.c.content)
+            .select_from(joined)
+            .where(located, quality.appeal_ok(now), received >= now - dt.timedelta(days=WEEK),
+                   not_(_unlabelled())))
+    rows = conn.execute(stmt).all()
+    read = pipeline(conn).read if rows else None
+    out = [{"id": row.id, "topic": row.topic, "sentiment": row.sentiment,
+            "keywords": read(row.content).keywords if row.content else ()} for row in rows]
+    out += [u for u in unread if u["win"] == "w"]
+    return out
+
+
+def _hot_words(week: list[dict], limit: int = HOT_WORDS) -> list[dict]:
+    """Words in the most appeals this week: how many, the negative share among them, their main topic."""
+    count: Counter = Counter()
+    negative: Counter = Counter()
+    rated: Counter = Counter()
+    topics: dict[str, Counter] = {}
+    for a in week:
+        for w in a["keywords"]:
+            count[w] += 1
+            topics.setdefault(w, Counter())[a["topic"] or UNCLASSIFIED] += 1
+            if a["sentiment"] is not None:
+                rated[w] += 1
+                negative[w] += a["sentiment"] < 0
+    ranked = sorted(count.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [{"word": w, "appeals": n,
+             "negative_share": round(negative[w] / rated[w], 4) if rated[w] else None,
+             "topic": min(topics[w].items(), key=lambda kv: (-kv[1], kv[0]))[0]} for w, n in ranked]
+
+
+def hot_words(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
+              limit: int = HOT_WORDS) -> list[dict]:
+    """The week's hot words (last 7 x 24 h, the period of the topic bars), from every appeal's text."""
+    r = resolve(conn, scope, code)
+    return _hot_words(_week_readings(conn, r, now, _unread(conn, r, now)), limit)
+
+
+# --- one pass for the view -------------------------------------------------------
+
+def view(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
+    """Everything the barometer shows, reading the unlabelled appeals once."""
+    r = resolve(conn, scope, code)
+    unread = _unread(conn, r, now)
+    return {"summary": _headline(conn, r, now, unread),
+            "children": _children(conn, scope, r, now, unread),
+            "trends": _trends(conn, r, now, unread),
+            "words": _hot_words(_week_readings(conn, r, now, unread)),
+            "recent": recent(conn, scope, r.code, now)}
+
+
+# --- the appeals behind a figure ---------------------------------------------------
+
+_COLS = (appeal.c.id, appeal.c.received_at, appeal.c.channel, appeal.c.topic, appeal.c.sentiment,
+         appeal.c.satisfaction, appeal.c.resolved_at, appeal.c.content, appeal.c.grid_code,
+         appeal.c.village_code, appeal.c.township_code, appeal.c.county_code)
+_BELOW = {"city": ("county_code", "township_code", "village_code", "grid_code"),
+          "county": ("township_code", "village_code", "grid_code"),
+          "township": ("village_code", "grid_code"), "village": ("grid_code",), "grid": ("grid_code",)}
+
+
+def _shown(conn: Connection, r, now: dt.datetime, rows) -> list[dict]:
+    """Rows as the list shows them: labels read where NULL, place below the region, text masked.
+    No citizen_hash leaves here."""
+    names = _names(conn, {c for row in rows for c in (row.county_code, row.township_code,
+                                                       row.village_code, row.grid_code)})
+    read = pipeline(conn).read if rows else None
+    out = []
+    for row in rows:
+        readable = bool(row.content and row.content.strip())
+        reading = read(row.content) if (row.topic is None or row.sentiment is None) and readable else None
+        topic_read = row.topic is None and reading is not None
+        sentiment_read = row.sentiment is None and reading is not None
+        topic = reading.topic if topic_read else row.topic
+        out.append({
+            "id": row.id, "received_at": row.received_at, "channel": row.channel,
+            "topic": topic if topic is not None else UNCLASSIFIED, "topic_read": topic_read,
+            "sentiment": reading.sentiment if sentiment_read else row.sentiment,
+            "sentiment_read": sentiment_read, "satisfaction": row.satisfaction,
+            "resolved": row.resolved_at is not None and row.resolved_at <= now,
+            "place": " / ".join(names.get(getattr(row, col), "?") for col in _BELOW[r.level]),
+            "content": mask_text(row.content) or "",
+        })
+    return out
+
 
 def recent(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
-           topic: str | None = None, limit: int = RECENT_LIMIT) -> list[dict]:
-    """The latest appeals in the subtree, newest first, optionally of one known topic.
+           limit: int = RECENT_LIMIT) -> list[dict]:
+    """The latest appeals in the subtree, newest first (labels read from the text where NULL).
 
-    No citizen_hash leaves here. Windows widen (1, 7, 35 days, then all) so the
-    newest rows are found without sorting the whole subtree's history.
+    Windows widen (1, 7, 35 days, then all) so the newest rows are found without
+    sorting the whole subtree's history.
     """
     r = resolve(conn, scope, code)
-    if topic is not None and topic not in KNOWN_TOPICS:
-        raise ValueError("unknown topic")
     limit = max(1, min(int(limit), 500))
     received = appeal.c.received_at
     joined, located = in_region(appeal, r)
-    where = [located, quality.appeal_ok(now)]
-    if topic == UNCLASSIFIED:
-        where.append(appeal.c.topic.is_(None))
-    elif topic is not None:
-        where.append(appeal.c.topic == topic)
-    cols = (appeal.c.id, received, appeal.c.channel, appeal.c.topic, appeal.c.sentiment,
-            appeal.c.satisfaction, appeal.c.resolved_at, appeal.c.content, appeal.c.grid_code,
-            appeal.c.village_code, appeal.c.township_code, appeal.c.county_code)
     rows = []
     for days in RECENT_WINDOWS:
         bound = [] if days is None else [received >= now - dt.timedelta(days=days)]
-        stmt = (select(*cols).select_from(joined).where(*where, *bound)
+        stmt = (select(*_COLS).select_from(joined).where(located, quality.appeal_ok(now), *bound)
                 .order_by(received.desc(), appeal.c.id.desc()).limit(limit))
         rows = conn.execute(stmt).all()
         if len(rows) >= limit:
             break
-    names = _names(conn, {c for row in rows for c in (row.county_code, row.township_code,
-                                                       row.village_code, row.grid_code)})
-    below = {"city": ("county_code", "township_code", "village_code", "grid_code"),
-             "county": ("township_code", "village_code", "grid_code"),
-             "township": ("village_code", "grid_code"), "village": ("grid_code",),
-             "grid": ("grid_code",)}[r.level]
-    return [{
-        "id": row.id, "received_at": row.received_at, "channel": row.channel,
-        "topic": row.topic if row.topic is not None else UNCLASSIFIED,
-        "sentiment": row.sentiment, "satisfaction": row.satisfaction,
-        "resolved": row.resolved_at is not None and row.resolved_at <= now,
-        "place": " / ".join(names.get(getattr(row, col), "?") for col in below),
-        "content": row.content or "",
-    } for row in rows]
+    return _shown(conn, r, now, rows)
+
+
+def known_word(value) -> str | None:
+    """A word a click may ask for: short, letters only (anything else is refused)."""
+    if isinstance(value, str) and 1 <= len(value) <= WORD_MAX and all(ch.isalnum() for ch in value):
+        return value
+    return None
+
+
+def behind(conn: Connection, scope: Scope, code: str | None, now: dt.datetime, topic: str | None = None,
+           word: str | None = None, limit: int = RECENT_LIMIT) -> dict:
+    """The appeals behind a topic bar or a hot word: the last 7 x 24 h's appeals of that topic
+    (stored, or read from the text when NULL) or with that keyword. {"total", "rows"} newest first."""
+    r = resolve(conn, scope, code)
+    if (topic is None) == (word is None):
+        raise ValueError("give a topic or a word")
+    if topic is not None and topic not in KNOWN_TOPICS:
+        raise ValueError("unknown topic")
+    if word is not None and known_word(word) is None:
+        raise ValueError("bad word")
+    limit = max(1, min(int(limit), 500))
+    received = appeal.c.received_at
+    joined, located = in_region(appeal, r)
+    where = [located, quality.appeal_ok(now), received >= now - dt.timedelta(days=WEEK)]
+    if topic is not None and topic != UNCLASSIFIED:
+        where.append(or_(appeal.c.topic == topic, appeal.c.topic.is_(None)))  # NULLs: read below
+    elif topic == UNCLASSIFIED:
+        where.append(appeal.c.topic.is_(None))
+    stmt = select(*_COLS).select_from(joined).where(*where).order_by(received.desc(), appeal.c.id.desc())
+    rows = conn.execute(stmt).all()
+    read = pipeline(conn).read if rows else None
+    keep = []
+    for row in rows:
+        if word is not None:
+            ok = bool(row.content and row.content.strip()) and word in read(row.content).keywords
+        elif row.topic is not None:
+            ok = True
+        else:
+            got = read(row.content).topic if row.content and row.content.strip() else UNCLASSIFIED
+            ok = got == topic
+        if ok:
+            keep.append(row)
+    return {"total": len(keep), "rows": _shown(conn, r, now, keep[:limit])}
 
 
 def _names(conn: Connection, codes: set) -> dict:

@@ -29,7 +29,9 @@ PARTS = (("volume_score", "诉求量", "近7日日均 ÷ 前28日日均"),
 RED, BLUE, GREY = "#b91c1c", "#2563eb", "#94a3b8"
 TREND_DAYS = 30  # negative share and satisfaction charts
 GRAPH_CONFIG = {"displayModeBar": False}
-SENTIMENT_NOTE = "未标注情绪的诉求不计入负面占比；未标注话题的诉求计为“未分类”。"
+SENTIMENT_NOTE = ("来源系统未标注话题或情绪的近35日诉求，由文本识别补齐（docs/opinion.md）；"
+                  "无文本可读的计为“未分类”、不计入负面占比。")
+HOT_WORDS_SHOWN = 15
 
 
 # --- small helpers ------------------------------------------------------------
@@ -53,10 +55,19 @@ def ratio_text(topic: dict) -> str:
 
 
 def sentiment_text(value) -> str:
+    """Bands of docs/opinion.md: below -0.2 a complaint, above 0.2 thanks or praise."""
     if value is None:
         return "未标注"
-    mood = "负面" if value < 0 else ("正面" if value > 0.15 else "中性")
+    mood = "负面" if value < -0.2 else ("正面" if value > 0.2 else "中性")
     return f"{mood} {value:+.2f}"
+
+
+def read_text(topic_read: bool, sentiment_read: bool) -> str:
+    if topic_read and sentiment_read:
+        return "文本识别"
+    if topic_read:
+        return "话题为识别"
+    return "情绪为识别" if sentiment_read else "来源标注"
 
 
 def kpis(summary: dict):
@@ -103,6 +114,14 @@ def weather_panel(summary: dict):
     if baro.get("negative_share_7d") is not None and baro.get("negative_share_28d") is not None:
         detail.append(f"负面占比 {fmt.percent(baro['negative_share_7d'])}"
                       f"（前28日 {fmt.percent(baro['negative_share_28d'])}）")
+    stored = (summary.get("stored") or {}).get("barometer_index")
+    read = summary.get("read_35d") or 0
+    note = []
+    if read:
+        note.append(f"含文本识别情绪 {fmt.count(read)} 件（近35日）")
+    if stored is not None and stored != index:
+        note.append(html.Span(["仅按来源标注：", html.Span(fmt.decimal(stored), id="op-weather-stored",
+                                                      title=str(stored))]))
     return dbc.Row([
         dbc.Col(html.Div([
             html.I(className=f"bi {icon}", id="op-weather-icon",
@@ -112,9 +131,19 @@ def weather_panel(summary: dict):
             html.Div(["指数 ", html.Span(fmt.decimal(index), id="op-weather-index",
                                          title="" if index is None else str(index))],
                      style={"fontSize": "1.6rem", "fontWeight": 700}),
+            html.Div(_joined(note), className="small text-muted", id="op-weather-note"),
         ], className="text-center"), xs=12, md=5, className="d-flex align-items-center justify-content-center"),
         dbc.Col([*parts, html.Small("；".join(detail), className="text-muted")], xs=12, md=7),
     ], className="align-items-center g-2")
+
+
+def _joined(parts: list) -> list:
+    out = []
+    for p in parts:
+        if out:
+            out.append("；")
+        out.append(p)
+    return out
 
 
 # --- figures --------------------------------------------------------------------
@@ -180,6 +209,34 @@ def topics_figure(topics: list[dict]) -> go.Figure:
                    yaxis={"type": "category"})
 
 
+def _share_colour(share) -> str:
+    """Blue (calm) to red (angry) by the negative share of the appeals behind a word."""
+    if share is None:
+        return GREY
+    t = max(0.0, min(1.0, (share - 0.3) / 0.6))
+    a, b = (37, 99, 235), (185, 28, 28)
+    return "#%02x%02x%02x" % tuple(round(x + (y - x) * t) for x, y in zip(a, b))
+
+
+def words_series(words: list[dict]) -> dict:
+    shown = list(reversed(words[:HOT_WORDS_SHOWN]))  # the hottest at the top
+    return {"y": [w["word"] for w in shown], "x": [w["appeals"] for w in shown],
+            "customdata": [w["word"] for w in shown],
+            "text": [f"{w['topic']} · 负面{fmt.percent(w['negative_share'])}" for w in shown],
+            "colours": [_share_colour(w["negative_share"]) for w in shown]}
+
+
+def words_figure(words: list[dict]) -> go.Figure:
+    """Hot words as a ranked bar (reads from 5 m, unlike a word cloud); colour = negative share."""
+    s = words_series(words)
+    fig = go.Figure(go.Bar(
+        y=s["y"], x=s["x"], customdata=s["customdata"], text=s["text"], orientation="h",
+        textposition="auto", insidetextanchor="end", marker={"color": s["colours"]},
+        hovertemplate="%{y}：%{x} 件，%{text}（点击查看诉求）<extra></extra>"))
+    return _layout(fig, 340, hovermode="closest", margin={"l": 80, "r": 12, "t": 8, "b": 30},
+                   yaxis={"type": "category"}, uniformtext={"minsize": 10, "mode": "hide"})
+
+
 def channel_series(channels: list[dict]) -> dict:
     return {"labels": [channel_name(c["channel"]) for c in channels],
             "values": [c["appeals"] for c in channels]}
@@ -210,7 +267,9 @@ def rising_table(topics: list[dict]):
     head = html.Thead(html.Tr([html.Th("话题"), html.Th("近7日"), html.Th("预期"), html.Th("倍数"),
                                html.Th("p值"), html.Th("风向")]))
     body = html.Tbody([html.Tr([
-        html.Td(t["topic"]), html.Td(fmt.count(t["count_7d"])), html.Td(fmt.decimal(t["expected"])),
+        html.Td(dbc.Button(t["topic"], id={"type": "op-pick-topic", "topic": t["topic"]}, color="link",
+                           size="sm", className="p-0 align-baseline", title="查看该话题近7日诉求")),
+        html.Td(fmt.count(t["count_7d"])), html.Td(fmt.decimal(t["expected"])),
         html.Td(ratio_text(t)), html.Td(p_text(t["p_value"]), title=repr(t["p_value"])),
         html.Td(_trend_mark(t["rising"])),
     ], id=f"op-rising-{i}", className="table-danger" if t["rising"] else None,
@@ -239,6 +298,7 @@ RECENT_COLUMNS = [
     {"field": "channel", "headerName": "渠道", "width": 100},
     {"field": "topic", "headerName": "话题", "width": 100},
     {"field": "sentiment", "headerName": "情绪", "width": 110},
+    {"field": "read", "headerName": "标注", "width": 105},
     {"field": "place", "headerName": "所在区域", "flex": 1, "minWidth": 180, "tooltipField": "place"},
     {"field": "content", "headerName": "诉求内容", "flex": 2, "minWidth": 260, "tooltipField": "content"},
 ]
@@ -248,6 +308,7 @@ def recent_rows(rows: list[dict]) -> list[dict]:
     """AG Grid rows: plain strings only (the grid shows text, never HTML)."""
     return [{"id": str(a["id"]), "time": fmt.stamp(a["received_at"]), "channel": channel_name(a["channel"]),
              "topic": a["topic"], "sentiment": sentiment_text(a["sentiment"]),
+             "read": read_text(a.get("topic_read", False), a.get("sentiment_read", False)),
              "place": a["place"], "content": a["content"]} for a in rows]
 
 
@@ -260,11 +321,15 @@ def recent_grid(rows: list[dict]):
         style={"height": "440px"})
 
 
-def filter_note(topic: str | None):
-    if topic is None:
-        return html.Span("全部话题（点击话题柱筛选）", className="text-muted small")
-    return html.Span([dbc.Badge(f"话题：{topic}", color="danger", className="me-2", id="op-filter-topic"),
-                      html.Span("（再次点击该话题柱或“清除筛选”恢复全部）", className="text-muted small")])
+def filter_note(topic: str | None, word: str | None = None, total: int | None = None):
+    if topic is None and word is None:
+        return html.Span("最新诉求（点击话题、风向标或热词查看其背后的诉求）", className="text-muted small")
+    badge = (dbc.Badge(f"话题：{topic}", color="danger", className="me-2", id="op-filter-topic")
+             if topic is not None else
+             dbc.Badge(f"热词：{word}", color="danger", className="me-2", id="op-filter-word"))
+    count = "" if total is None else f"近7日共 {fmt.count(total)} 件，显示最新 50 件；"
+    return html.Span([badge, html.Span(f"（{count}再次点击或“清除筛选”恢复全部）", className="text-muted small",
+                                       id="op-filter-total", title="" if total is None else str(total))])
 
 
 # --- the page -----------------------------------------------------------------------
@@ -284,6 +349,7 @@ def opinion_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
         dcc.Store(id="op-region", data=region.code),
         dcc.Store(id="op-state", data=state),
         dcc.Store(id="op-topic", data=None),
+        dcc.Store(id="op-word", data=None),
         dcc.Interval(id="op-tick", interval=refresh_seconds * 1000),
         breadcrumb(chain, "/opinion"),
         html.Div([html.H4(f"{region.name} · 社情民意晴雨表", className="mb-0 me-3"),
@@ -314,24 +380,29 @@ def opinion_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
         dbc.Row([
             _card([html.I(className="bi bi-bar-chart-line me-1"), "热点话题（近7日，红色为上升）"],
                   dcc.Graph(id="op-topics", figure=topics_figure(topics), config=GRAPH_CONFIG),
-                  "点击话题柱筛选下方诉求列表。", lg=5),
+                  "话题含文本识别（来源未标注的诉求）。点击话题柱查看其诉求。", lg=6),
+            _card([html.I(className="bi bi-fire me-1"), "本期热词（近7日）"],
+                  dcc.Graph(id="op-words", figure=words_figure(snap["words"]), config=GRAPH_CONFIG),
+                  "按提及该词的诉求件数排序；颜色越红，其中负面诉求占比越高。点击热词查看其诉求。", lg=6),
+        ]),
+        dbc.Row([
             _card([html.I(className="bi bi-wind me-1"), "风向标：上升话题",
                    dbc.Badge(str(rising), color="danger" if rising else "secondary", className="ms-2",
                              id="op-rising-count")],
                   html.Div(rising_table(topics), id="op-rising", className="children-scroll"),
                   "预期 = 本区域前28日该话题数 ÷ 28 × 7；p值为泊松分布单侧检验 P(X ≥ 近7日数)。"
                   "p < 0.01 且近7日 ≥ 5 件标为上升。", lg=7),
-        ]),
-        dbc.Row([
             _card("诉求渠道构成（近30日）",
                   dcc.Graph(id="op-channels", figure=channels_figure(trends["channels"]), config=GRAPH_CONFIG),
-                  lg=4),
-            _card("下级区域晴雨排行（指数由低到高，点击下钻）",
-                  html.Div(children_table(snap["children"]), id="op-children", className="children-scroll"),
-                  lg=8),
+                  lg=5),
         ]),
         dbc.Row([
-            _card(html.Div([html.Span("最新诉求（最近50条）", className="me-3"),
+            _card("下级区域晴雨排行（指数由低到高，点击下钻）",
+                  html.Div(children_table(snap["children"]), id="op-children", className="children-scroll"),
+                  lg=12),
+        ]),
+        dbc.Row([
+            _card(html.Div([html.Span("诉求明细", className="me-3"),
                             html.Div(filter_note(None), id="op-filter", className="d-inline"),
                             dbc.Button("清除筛选", id="op-topic-clear", size="sm", color="link",
                                        className="py-0")],

@@ -4,9 +4,9 @@ No network, no SQL: text in, a `Reading` out. See docs/opinion.md for the method
 their measured accuracy.
 """
 from .lexicon import TOPICS
-from .pipeline import COMPLAINT, PRAISE, Pipeline, Reading, default
+from .pipeline import COMPLAINT, PRAISE, Pipeline, Reading, default, for_places
 
-__all__ = ["TOPICS", "COMPLAINT", "PRAISE", "Pipeline", "Reading", "default", "read"]
+__all__ = ["TOPICS", "COMPLAINT", "PRAISE", "Pipeline", "Reading", "default", "for_places", "read"]
 
 
 def read(text: str | None) -> Reading:

@@ -14,6 +14,7 @@ _IDF_PATH = Path(jieba.__file__).parent / "analyse" / "idf.txt"
 _SURNAMES = set("韦覃黄梁李王陈莫罗刘张杨蒙甘林周吴赵钟潘卢谭苏何邓唐冯农陆廖")
 _PERSON = re.compile(r"^(?:[小老阿]\w|\w[某姐哥叔伯婶姨嫂])$")
 _HAS_HAN = re.compile(r"[\u4e00-\u9fff]")
+_NUMERAL = re.compile(r"^[第零一二三四五六七八九十百千万两几半多好0-9]+[个只条次天年月号块元回趟遍家户人]?$")
 _SENTIMENT_ONLY = {w for w, v in lexicon.SENTIMENT_WORDS.items()
                    if abs(v) >= 2 and w not in lexicon.TOPIC_CUES}
 
@@ -34,15 +35,16 @@ def is_person(token: str) -> bool:
 
 
 class Keywords:
-    def __init__(self, places: set[str]):
+    def __init__(self, places: set[str], generic: set[str] = frozenset()):
         self.idf, self.median = load_idf()
         self.places = places
+        self.generic = generic  # words that say nothing about the topic (train.generic_words)
 
     def usable(self, token: str) -> bool:
         return (len(token) >= 2 and bool(_HAS_HAN.search(token)) and token not in lexicon.STOPWORDS
-                and token not in self.places and token not in _SENTIMENT_ONLY
+                and token not in self.places and token not in self.generic and token not in _SENTIMENT_ONLY
                 and token not in lexicon.INTENSIFIERS and token not in lexicon.NEGATORS
-                and not is_person(token))
+                and not _NUMERAL.match(token) and not is_person(token))
 
     def extract(self, tokens: list[str], k: int = TOP_K) -> list[str]:
         """Up to k words, the dictionary's topic words first among equals, in first-seen order on ties."""

@@ -39,7 +39,7 @@ class Linear:
 
 
 def load(path: Path = MODEL_PATH) -> dict:
-    """{"version", "topic": Linear, "sentiment": Linear, "meta": {...}}."""
+    """{"version", "topic": Linear, "sentiment": Linear, "generic": set of words, "meta": {...}}."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return {"version": data["version"], "meta": data.get("meta", {}),
+    return {"version": data["version"], "meta": data.get("meta", {}), "generic": set(data.get("generic", ())),
             "topic": Linear.from_json(data["topic"]), "sentiment": Linear.from_json(data["sentiment"])}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,8 +40,8 @@ class Pipeline:
 
     def __init__(self, places: Iterable[str] | None = None, model_path: Path = model.MODEL_PATH):
         self.segmenter = Segmenter(csv_places() if places is None else places)
-        self.keywords = Keywords(self.segmenter.places)
         m = model.load(model_path)
+        self.keywords = Keywords(self.segmenter.places, m["generic"])
         self.version = m["version"]
         self.topic_model, self.sentiment_model = m["topic"], m["sentiment"]
         self._pos = self.sentiment_model.classes.index(1)
@@ -68,15 +69,27 @@ class Pipeline:
         return [self.read(t) for t in texts]
 
 
-_default: Pipeline | None = None
 _lock = threading.Lock()
+_built: dict[str, Pipeline] = {}
+KEEP = 2  # pipelines kept per process (one per distinct place list; a deployment has one)
+
+
+def for_places(names: Iterable[str] | None = None) -> Pipeline:
+    """The process's pipeline for a list of place names (None: the demo city's division table).
+
+    Built once per distinct list (~3 s) and kept, with its cache of readings.
+    """
+    key = "csv" if names is None else hashlib.sha1("\n".join(sorted(set(names))).encode()).hexdigest()
+    with _lock:
+        pipe = _built.get(key)
+        if pipe is None:
+            pipe = Pipeline(None if names is None else sorted(set(names)))
+            while len(_built) >= KEEP:
+                _built.pop(next(iter(_built)))
+            _built[key] = pipe
+    return pipe
 
 
 def default() -> Pipeline:
-    """The process's pipeline over the demo city's place names (built once, ~2 s)."""
-    global _default
-    if _default is None:
-        with _lock:
-            if _default is None:
-                _default = Pipeline()
-    return _default
+    """The pipeline over the demo city's place names."""
+    return for_places(None)

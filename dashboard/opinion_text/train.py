@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import json
 import random
+from collections import Counter
 
 from dashboard.demo import texts
 
@@ -23,6 +24,9 @@ SEED = 20261127
 TOPIC_C = 0.3          # inverse regularisation, chosen on the dev set (docs/opinion.md)
 SENTIMENT_C = 0.3
 PRUNE = 1e-3           # weights smaller than this are dropped from the JSON
+# A word the generator spreads over this many topics, none holding this share of it, says nothing
+# about what an appeal is about (尽快, 回复, 部门): it is never a keyword or a hot word.
+GENERIC_TOPICS, GENERIC_SHARE, GENERIC_MIN = 5, 0.4, 10
 
 
 def band(value: float) -> int:
@@ -60,17 +64,33 @@ def fit(rows: list[dict], labels: list, c: float) -> model.Linear:
     return model.Linear(classes, [float(round(v, 5)) for v in lr.intercept_], weights)
 
 
+def generic_words(docs: list[tuple[list[str], str]]) -> list[str]:
+    """Words the generator uses for every topic alike (see GENERIC_*), topic cue words excepted."""
+    per: dict[str, Counter] = {}
+    for tokens, topic in docs:
+        for t in set(tokens):
+            per.setdefault(t, Counter())[topic] += 1
+    out = []
+    for word, c in per.items():
+        total = sum(c.values())
+        if (total >= GENERIC_MIN and len(c) >= GENERIC_TOPICS and max(c.values()) / total < GENERIC_SHARE
+                and word not in lexicon.TOPIC_CUES):
+            out.append(word)
+    return sorted(out)
+
+
 def train(per_topic: int = PER_TOPIC, seed: int = SEED) -> dict:
     seg = Segmenter(csv_places())
     data = corpus(per_topic, seed)
-    topic_rows, sent_rows = [], []
-    for text, _, _ in data:
+    topic_rows, sent_rows, docs = [], [], []
+    for text, topic, _ in data:
         tokens = [t for t in seg.cut(text) if t not in seg.places]
+        docs.append((tokens, topic))
         topic_rows.append(features.topic_features(tokens, features.topic_cues(tokens)))
         sent_rows.append(features.sentiment_features(text, tokens))
     topic = fit(topic_rows, [t for _, t, _ in data], TOPIC_C)
     sentiment = fit(sent_rows, [band(s) for _, _, s in data], SENTIMENT_C)
-    body = {"topic": topic.to_json(), "sentiment": sentiment.to_json()}
+    body = {"topic": topic.to_json(), "sentiment": sentiment.to_json(), "generic": generic_words(docs)}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
     return {"version": digest, "meta": {"per_topic": per_topic, "seed": seed, "topic_C": TOPIC_C,
                                         "sentiment_C": SENTIMENT_C, "texts": len(data),
