@@ -6,6 +6,8 @@ import logging
 from dash import ClientsideFunction, Input, Output
 
 from data_access import DatabaseError, RegionError
+from dashboard import runtime
+from dashboard.auth import ROLE_NAMES
 from layouts.shell import NAV, error_page
 
 from . import grid, incidents, opinion, overview, patrols, warnings
@@ -35,8 +37,14 @@ def render(pathname: str | None, search: str | None):
         return error_page("页面出错，已记录日志。", 500)
 
 
+def whoami(_pathname):
+    u = runtime.user()
+    return f"{u.name} · {ROLE_NAMES.get(u.role, u.role)}" if u else ""
+
+
 def register(app) -> None:
     app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))(render)
+    app.callback(Output("whoami", "children"), Input("url", "pathname"))(whoami)
     # Browser-side (assets/redgrid.js): the clock needs no server round trip per second,
     # big-screen mode and the carousel are pure presentation.
     app.clientside_callback(ClientsideFunction("redgrid", "clock"),

@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 from data_access import DatabaseError, RegionError, regions, warning_desk, warnings
 from data_access.cache import remember
 from data_access.schema import OPEN_WARNING_STATUSES, WARNING_LEVELS, WARNING_STATUSES
-from dashboard import runtime
+from dashboard import auth, runtime
 from layouts import warnings as view
 
 from . import live
@@ -34,7 +34,9 @@ def page(code: str | None):
     counts: dict = {}
     for w in rows:
         counts[w["level"]] = counts.get(w["level"], 0) + 1
-    return view.desk_page(region, chain, counts, children, runtime.setting("REFRESH_SECONDS"))
+    u = runtime.user()
+    return view.desk_page(region, chain, counts, children, runtime.setting("REFRESH_SECONDS"),
+                          u.name, runtime.can("act_warnings"))
 
 
 def _names(conn, rows) -> dict:
@@ -119,10 +121,12 @@ def show(selected, _tick, _changed):
 
 
 def act(*args):
-    *_clicks, current, actor, comment, assignee, changed = args
+    *_clicks, current, comment, assignee, changed = args
     action = BUTTONS.get(ctx.triggered_id)
     if action is None or not any(isinstance(c, int) and c > 0 for c in _clicks):
         raise PreventUpdate
+    if not runtime.can("act_warnings"):
+        return view.feedback("当前账号无权处置预警（需值班员账号）", "danger"), no_update, no_update
     wid = _selected_id(current)
     version = current.get("version") if isinstance(current, dict) else None
     if wid is None:
@@ -130,7 +134,7 @@ def act(*args):
     bump = (changed if isinstance(changed, int) else 0) + 1
     try:
         with runtime.engine().begin() as conn:
-            w = warning_desk.act(conn, runtime.scope(), wid, version, action, actor, runtime.now(),
+            w = warning_desk.act(conn, runtime.scope(), wid, version, action, runtime.user().name, runtime.now(),
                                  comment, assignee)
     except warning_desk.Conflict as exc:
         return view.feedback(str(exc), "warning"), bump, no_update
@@ -138,6 +142,7 @@ def act(*args):
         return view.feedback(str(exc), "danger"), no_update, no_update
     except DatabaseError:
         return view.feedback("数据库暂时不可用，操作未保存，请稍后重试。", "danger"), no_update, no_update
+    auth.audit(f"warning_{action}", target=f"warning:{wid}", detail={"comment": comment, "assignee": assignee})
     return (view.feedback(f"已{warning_desk.ACTION_NAMES[action]}：预警 {w['id']}，当前状态"
                           f"“{warning_desk.STATUS_NAMES[w['status']]}”", "success"), bump, "")
 
@@ -214,7 +219,7 @@ def register(app) -> None:
     app.callback(Output("warn-feedback", "children"), Output("warn-changed", "data"),
                  Output("warn-comment", "value"),
                  *[Input(b, "n_clicks") for b in BUTTONS],
-                 State("warn-current", "data"), State("warn-actor", "value"), State("warn-comment", "value"),
+                 State("warn-current", "data"), State("warn-comment", "value"),
                  State("warn-assignee", "value"), State("warn-changed", "data"),
                  prevent_initial_call=True)(act)
     app.callback(Output("alarm-banner", "children"), Output("takeover", "children"), Output("alarm-store", "data"),

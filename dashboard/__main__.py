@@ -39,6 +39,8 @@ def main(argv=None) -> int:
     ev.add_argument("--now", help="ISO time to evaluate at (default: now / DASHBOARD_NOW)")
 
     # Feature command groups (each adds its parser here and its branch below).
+    from dashboard import users_cli
+    users_cli.add_parser(sub)
     from dashboard.opinion_text import cli as opinion_cli
     opinion_cli.add_parser(sub)
     from dashboard.briefing import cli as briefing_cli
@@ -71,6 +73,8 @@ def main(argv=None) -> int:
     elif args.command == "warnings":
         return _evaluate(args.db, args.now)
     # Feature command dispatch.
+    if args.command == "users":
+        return users_cli.run(args)
     if args.command == "opinion":
         return opinion_cli.run(args)
     if args.command == "briefing":

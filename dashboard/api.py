@@ -23,7 +23,7 @@ def healthz():
 
 @bp.get("/api/v1/summary")
 def summary():
-    code = request.args.get("region") or runtime.setting("DEFAULT_REGION")
+    code = request.args.get("region") or None  # none: the caller's whole jurisdiction
     now = runtime.now()
     try:
         scope = runtime.scope()
@@ -42,7 +42,7 @@ def summary():
 @bp.get("/api/v1/warnings")
 def warning_list():
     """Warnings in the region's subtree: status=open (default), all, or one status."""
-    code = request.args.get("region") or runtime.setting("DEFAULT_REGION")
+    code = request.args.get("region") or None  # none: the caller's whole jurisdiction
     status = request.args.get("status") or "open"
     statuses = {"open": OPEN_WARNING_STATUSES, "all": WARNING_STATUSES}.get(
         status, (status,) if status in WARNING_STATUSES else None)

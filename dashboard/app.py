@@ -1,6 +1,10 @@
 """The app factory: a Flask server with the Dash app, the cache and the JSON API on it."""
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import os
+import secrets
 from pathlib import Path
 
 import dash
@@ -8,10 +12,11 @@ from flask import Flask
 
 import callbacks
 from data_access.cache import cache
-from data_access.engine import make_engine
+from data_access import DatabaseError
+from data_access.engine import create_own_tables, make_engine
 from layouts.shell import app_shell
 
-from . import api, runtime, scheduler, settings
+from . import api, auth, runtime, scheduler, security, settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +25,13 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     config = settings.load(overrides)
     server = Flask(__name__)
     server.config.update(config)
+    server.config.update(
+        SECRET_KEY=config["SECRET_KEY"] or _local_secret(),
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(config["COOKIE_SECURE"]), SESSION_COOKIE_NAME="redgrid_session",
+        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SECURE=bool(config["COOKIE_SECURE"]),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=365),  # kiosks; people time out in dashboard.auth
+    )
     server.extensions[runtime.ENGINE_KEY] = make_engine(
         config["DATABASE_URL"], config["STATEMENT_TIMEOUT_MS"])
     if config["CACHE_REDIS_URL"]:
@@ -27,6 +39,9 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
                                        "CACHE_REDIS_URL": config["CACHE_REDIS_URL"]})
     else:
         cache.init_app(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
+    _own_tables(server.extensions[runtime.ENGINE_KEY])
+    auth.init_app(server)
+    security.init_app(server)
     server.register_blueprint(api.bp)
     server.extensions["redgrid.scheduler"] = scheduler.start(
         server.extensions[runtime.ENGINE_KEY], config["WARNINGS_EVALUATE_SECONDS"])
@@ -38,4 +53,24 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     )
     app.layout = app_shell(config["ALARM_SECONDS"])
     callbacks.register(app)
+    security.allow_inline_scripts(app)
     return app
+
+
+def _local_secret() -> str:
+    """One random key per installation, kept beside the embedded database (mode 0600)."""
+    path = ROOT / "var" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _own_tables(engine) -> None:
+    """The dashboard's own tables (accounts, audit, warnings) exist before the first login."""
+    try:
+        create_own_tables(engine)
+    except DatabaseError as exc:  # the database is away: the app starts and says so in /healthz
+        logging.getLogger(__name__).warning("cannot prepare the dashboard's tables: %s", type(exc).__name__)

@@ -62,6 +62,18 @@ def create_schema(engine: Engine, with_indexes: bool = True) -> None:
                     index.create(conn)
 
 
+def create_own_tables(engine: Engine) -> None:
+    """Only the dashboard's own tables (the shared ones belong to the source systems)."""
+    insp = inspect(engine)
+    existing = set(insp.get_table_names())
+    with engine.begin() as conn:
+        for table in schema.OWN_TABLES:
+            if table.name in existing:
+                _add_missing_columns(conn, table, insp)
+            else:
+                table.create(conn)
+
+
 def _add_missing_columns(conn, table, insp) -> None:
     """Our own tables grow nullable columns; an older database gains them in place."""
     have = {c["name"] for c in insp.get_columns(table.name)}

@@ -275,4 +275,43 @@ warning_action = Table(
     Index("ix_warning_action_warning", "warning_id", "at"),
 )
 
-OWN_TABLES = (app_meta, warning, warning_action)
+ROLES = ("leader", "duty_officer", "analyst", "admin")  # kiosk screens hold tokens, not accounts
+
+app_user = Table(
+    "app_user", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),  # scrypt (werkzeug), never the password
+    Column("role", String(16), nullable=False),
+    Column("scope_code", String(15), nullable=False),  # the jurisdiction: one region subtree
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+kiosk_token = Table(
+    "kiosk_token", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of a 256-bit random token
+    Column("scope_code", String(15), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Append-only for the app: data_access has no UPDATE or DELETE for it.
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64)),
+    Column("action", String(32), nullable=False),
+    Column("target", Text),
+    Column("detail", Text),
+    Column("ip", String(64)),
+    Column("ok", Boolean, nullable=False, default=True),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_actor_action", "actor", "action", "at"),
+)
+
+OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, audit_log)

@@ -14,6 +14,8 @@ def navbar():
         dbc.NavbarBrand([html.I(className="bi bi-grid-3x3-gap-fill me-2"), "红格指挥舱"], href="/"),
         dbc.Nav([dbc.NavItem(dbc.NavLink(label, href=path, id=f"nav-{path.strip('/') or 'overview'}"))
                  for path, label in NAV], className="me-auto"),
+        html.Span(id="whoami", className="navbar-text text-light small me-2"),
+        html.A("退出", href="/logout", id="logout", className="btn btn-sm btn-outline-light me-3"),
         html.Button([html.I(className="bi bi-volume-up-fill me-1"), "警报声音"], id="alarm-sound",
                     className="btn btn-sm btn-outline-light me-3", title="开启或关闭预警声音"),
         html.Span(id="clock", className="navbar-text text-light font-monospace"),

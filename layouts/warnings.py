@@ -32,7 +32,8 @@ def level_badge(level: str, escalated_to_name: str | None = None):
 
 # --- the desk -----------------------------------------------------------------------
 
-def desk_page(region, chain, counts: dict, children: list[dict], refresh_seconds: int):
+def desk_page(region, chain, counts: dict, children: list[dict], refresh_seconds: int, actor: str,
+              can_act: bool):
     """The frame of /warnings; the queue and the detail fill in by callbacks."""
     level_pills = [html.Span([f"{LEVEL_NAMES[lv]}色 ", html.B(fmt.count(counts.get(lv, 0)))],
                              className=f"level-count level-{lv} me-3", id=f"warn-count-{lv}")
@@ -51,19 +52,18 @@ def desk_page(region, chain, counts: dict, children: list[dict], refresh_seconds
                              value="open", clearable=False), md=2),
     ], className="g-2 mb-2 align-items-center")
     actions = html.Div([
-        dbc.Row([
-            dbc.Col(dbc.Input(id="warn-actor", placeholder="处理人（值班员姓名）", maxLength=64,
-                              persistence=True, persistence_type="local"), md=4),
-            dbc.Col(dbc.Input(id="warn-assignee", placeholder="承办单位或人员（指派时填写）", maxLength=64), md=8),
-        ], className="g-2 mb-2"),
+        html.Div([html.Span("处理人："), html.B(actor, id="warn-actor")] if can_act else
+                 html.Span("当前账号只能查看；处置预警需值班员账号。", className="text-muted"),
+                 className="mb-2"),
+        dbc.Input(id="warn-assignee", placeholder="承办单位或人员（指派时填写）", maxLength=64, className="mb-2"),
         dbc.Textarea(id="warn-comment", placeholder="处理意见（办结、驳回、重新打开时必填）", maxLength=500,
                      className="mb-2", rows=2),
         html.Div([
-            dbc.Button("确认", id="warn-ack", color="danger", className="me-2"),
-            dbc.Button("指派", id="warn-assign", color="warning", className="me-2"),
-            dbc.Button("办结", id="warn-resolve", color="success", className="me-2"),
-            dbc.Button("驳回（误报）", id="warn-dismiss", color="secondary", className="me-2"),
-            dbc.Button("重新打开", id="warn-reopen", color="light", className="me-2"),
+            dbc.Button("确认", id="warn-ack", disabled=not can_act, color="danger", className="me-2"),
+            dbc.Button("指派", id="warn-assign", disabled=not can_act, color="warning", className="me-2"),
+            dbc.Button("办结", id="warn-resolve", disabled=not can_act, color="success", className="me-2"),
+            dbc.Button("驳回（误报）", id="warn-dismiss", disabled=not can_act, color="secondary", className="me-2"),
+            dbc.Button("重新打开", id="warn-reopen", disabled=not can_act, color="light", className="me-2"),
         ]),
         html.Div(id="warn-feedback", className="mt-2"),
     ], id="warn-actions", className="mt-3")

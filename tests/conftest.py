@@ -20,9 +20,46 @@ def now() -> dt.datetime:
     return dt.datetime.fromisoformat(SEED_END)
 
 
+TEST_PASSWORD = "test-password-1"
+KIOSK_TOKEN = "test-kiosk-token-city-000000000000"
+
+
 def _seed(url: str) -> None:
     from dashboard.demo.seed import seed
     seed(url, "tiny", 7, now(), log=lambda *_: None)
+    _add_users(url)
+
+
+def _add_users(url: str) -> None:
+    """Accounts of every role: city-wide ones, and leaders of two townships (for scope tests)."""
+    from sqlalchemy import select
+
+    from dashboard.auth import hash_password
+    from data_access import users
+    from data_access.engine import create_own_tables, make_engine
+    from data_access.schema import region
+    eng = make_engine(url)
+    create_own_tables(eng)
+    secret = hash_password(TEST_PASSWORD)
+    with eng.begin() as conn:
+        towns = conn.execute(select(region.c.code).where(region.c.level == "township")
+                             .order_by(region.c.code).limit(2)).scalars().all()
+        for name, role, scope in [("city_duty", "duty_officer", "450800"), ("city_leader", "leader", "450800"),
+                                  ("city_analyst", "analyst", "450800"), ("city_admin", "admin", "450800"),
+                                  ("town_leader", "leader", towns[0]), ("town_duty", "duty_officer", towns[0]),
+                                  ("other_town_leader", "leader", towns[1])]:
+            users.add(conn, name, secret, role, scope, now())
+        users.add_kiosk(conn, "wall_city", KIOSK_TOKEN, "450800", now())
+    eng.dispose()
+
+
+def sign_in(client, username: str = "city_duty", password: str = TEST_PASSWORD):
+    """Sign a Flask test client in through the real login form (with its CSRF field)."""
+    import re
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": token,
+                                       "next": "/"})
 
 
 @pytest.fixture(scope="session")
@@ -85,7 +122,10 @@ def app(db_url):
 
 @pytest.fixture()
 def client(app):
-    return app.server.test_client()
+    """A city-wide duty officer's browser session."""
+    c = app.server.test_client()
+    assert sign_in(c).status_code == 302
+    return c
 
 
 def pytest_setup_options():

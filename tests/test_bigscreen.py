@@ -11,6 +11,7 @@ from data_access.engine import make_engine
 from data_access.schema import incident, region
 from dashboard import create_app
 
+from .browser import start_signed_in
 from .conftest import ARTIFACTS, now
 
 
@@ -33,7 +34,7 @@ def _frame_metrics(driver):
 
 @pytest.mark.parametrize("width,height,name", [(1920, 1080, "1080p"), (3840, 2160, "4k")])
 def test_big001_bigscreen_scales_the_same_canvas(dash_duo, wall_app, width, height, name):
-    dash_duo.start_server(wall_app)
+    start_signed_in(dash_duo, wall_app)
     driver = dash_duo.driver
     driver.set_window_size(width, height)
     driver.get(dash_duo.server_url + "/?screen=1")
@@ -53,7 +54,7 @@ def test_big001_bigscreen_scales_the_same_canvas(dash_duo, wall_app, width, heig
 
 
 def test_big002_carousel_keeps_the_region(dash_duo, wall_app):
-    dash_duo.start_server(wall_app)
+    start_signed_in(dash_duo, wall_app)
     dash_duo.driver.get(dash_duo.server_url + "/?region=450802&screen=1&rotate=5")
     dash_duo.wait_for_element("#kpi-incidents_today", timeout=30)
     dash_duo.wait_for_element("#inc-kpis", timeout=30)  # the carousel moved on to 事件流转
@@ -64,7 +65,7 @@ def test_tick001_ticker_shows_a_row_inserted_after_load(dash_duo, sqlite_url, tm
     copy = tmp_path / "ticker.db"
     shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
     app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "REFRESH_SECONDS": 1})
-    dash_duo.start_server(app)
+    start_signed_in(dash_duo, app)
     dash_duo.wait_for_element("#ov-ticker-list", timeout=30)
     eng = make_engine(f"sqlite:///{copy}")
     with eng.begin() as conn:

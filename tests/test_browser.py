@@ -12,7 +12,7 @@ from data_access.schema import region
 from data_access.scope import scope_of
 from dashboard import create_app
 
-from .browser import click as _click
+from .browser import click as _click, start_signed_in
 from .conftest import ARTIFACTS, now
 
 
@@ -39,7 +39,7 @@ def test_br001_drill_city_to_grid(dash_duo, browser_app, sqlite_url):
         expected = {c: metrics.summary(conn, scope, c, now()) for c in ["450800", *path]}
         names = dict(conn.execute(select(region.c.code, region.c.name)).all())
 
-    dash_duo.start_server(browser_app)
+    start_signed_in(dash_duo, browser_app)
     dash_duo.driver.set_window_size(1600, 1000)
     dash_duo.wait_for_element("#kpi-incidents_today", timeout=20)
     assert _kpi(dash_duo, "incidents_today") == str(expected["450800"]["incidents_today"])
@@ -65,7 +65,7 @@ def test_br001_drill_city_to_grid(dash_duo, browser_app, sqlite_url):
 
 
 def test_br002_nothing_loads_from_the_internet(dash_duo, browser_app):
-    dash_duo.start_server(browser_app)
+    start_signed_in(dash_duo, browser_app)
     dash_duo.wait_for_element("#ov-map .maplibregl-canvas, #ov-map canvas", timeout=30)
     origin = dash_duo.server_url.rstrip("/")
     resources = dash_duo.driver.execute_script(

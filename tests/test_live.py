@@ -7,7 +7,8 @@ from sqlalchemy import func, insert, select
 
 from data_access.schema import incident
 
-from .conftest import now
+from .browser import start_signed_in
+from .conftest import now, sign_in
 from .dashcall import call, find
 
 
@@ -46,6 +47,7 @@ def test_live003_new_row_moves_the_numbers(app, client, engine, sqlite_url, tmp_
     shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
     live_app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "REFRESH_SECONDS": 1})
     c = live_app.server.test_client()
+    assert sign_in(c).status_code == 302
     first = c.get("/api/v1/summary?region=450800").get_json()["incidents_today"]
     from data_access.engine import make_engine
     eng = make_engine(f"sqlite:///{copy}")
@@ -63,11 +65,19 @@ def test_live003_new_row_moves_the_numbers(app, client, engine, sqlite_url, tmp_
     assert second == first + 1
 
 
-def test_live004_database_down_keeps_last_data_with_a_stale_mark():
-    """Nothing listens on port 1: every query fails at once, like a stopped PostgreSQL."""
+def _take_database_away(app):
+    """After sign-in the database goes: nothing listens on port 1, like a stopped PostgreSQL."""
+    from dashboard.runtime import ENGINE_KEY
+    from data_access.engine import make_engine
+    app.server.extensions[ENGINE_KEY] = make_engine("postgresql://postgres@127.0.0.1:1/redgrid")
+
+
+def test_live004_database_down_keeps_last_data_with_a_stale_mark(sqlite_url):
     from dashboard import create_app
-    down = create_app({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/redgrid", "REFRESH_SECONDS": 2})
+    down = create_app({"DATABASE_URL": sqlite_url, "REFRESH_SECONDS": 2})
     client = down.server.test_client()
+    assert sign_in(client).status_code == 302
+    _take_database_away(down)
     r = _tick(client, down, {"sig": "last-good", "ok_at": "2026-11-20T07:29:00+00:00"})
     assert r.status_code == 200
     body = r.get_json()["response"]
@@ -81,9 +91,12 @@ def test_live004_database_down_keeps_last_data_with_a_stale_mark():
     assert summary.status_code == 503 and "数据库" in summary.get_json()["error"]
 
 
-def test_live005_page_says_database_unavailable(dash_duo):
+def test_live005_page_says_database_unavailable(dash_duo, sqlite_url):
     from dashboard import create_app
-    down = create_app({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/redgrid", "REFRESH_SECONDS": 2})
-    dash_duo.start_server(down)
+    down = create_app({"DATABASE_URL": sqlite_url, "REFRESH_SECONDS": 2})
+    start_signed_in(dash_duo, down)
+    dash_duo.wait_for_element("#kpi-incidents_today", timeout=20)
+    _take_database_away(down)
+    dash_duo.driver.refresh()
     dash_duo.wait_for_contains_text("#page-error", "数据库暂时不可用", timeout=30)
     assert dash_duo.get_logs() == [] or all("500" not in e["message"] for e in dash_duo.get_logs())

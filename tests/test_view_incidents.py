@@ -17,7 +17,8 @@ from data_access.scope import scope_of
 from layouts import incidents as view
 
 from . import oracle
-from .conftest import ARTIFACTS, now
+from .browser import start_signed_in
+from .conftest import ARTIFACTS, now, sign_in
 from .dashcall import call, find
 from .test_browser import _click
 
@@ -257,8 +258,9 @@ def test_inc007_bad_region_in_url_shows_error_page(app, client, db_url):
         towns = conn.execute(select(region.c.code).where(region.c.level == "township")
                              .order_by(region.c.code).limit(2)).scalars().all()
     engine.dispose()
-    town_app = create_app({"DATABASE_URL": db_url, "REFRESH_SECONDS": 2, "SCOPE_REGION": towns[0]})
+    town_app = create_app({"DATABASE_URL": db_url, "REFRESH_SECONDS": 2})
     town_client = town_app.server.test_client()
+    assert sign_in(town_client, "town_leader").status_code == 302  # jurisdiction: towns[0]
     body = _render(town_client, town_app, f"?region={towns[1]}")
     assert "page-error" in body and "无法显示（403）" in body
     assert "page-error" not in _render(town_client, town_app, "")
@@ -337,7 +339,7 @@ def test_inc009_browser_city_township_village_drill(dash_duo, browser_db):
                                   .order_by(region.c.code).limit(1)).scalar()
     engine.dispose()
     app = create_app({"DATABASE_URL": browser_db, "REFRESH_SECONDS": 60})
-    dash_duo.start_server(app)
+    start_signed_in(dash_duo, app)
     dash_duo.driver.set_window_size(1600, 1000)
     dash_duo.wait_for_page(dash_duo.server_url + "/incidents?region=450800", timeout=20)
 

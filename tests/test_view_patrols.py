@@ -18,7 +18,7 @@ from data_access.schema import grid_worker, key_person, patrol, region
 from data_access.scope import scope_of
 
 from . import oracle
-from .browser import click as _click
+from .browser import click as _click, start_signed_in
 from .conftest import now
 from .dashcall import call, find
 
@@ -422,7 +422,7 @@ def test_pat012_browser_city_township_village(dash_duo, browser_app, sqlite_url)
         city_blind = patrols.coverage(conn, scope, "450800", now())["blind_spots"]
     engine.dispose()
 
-    dash_duo.start_server(browser_app)
+    start_signed_in(dash_duo, browser_app)
     dash_duo.driver.set_window_size(1600, 1000)
     dash_duo.wait_for_page(url=f"{dash_duo.server_url}/patrols?region=450800", timeout=20)
     dash_duo.wait_for_element("#pat-kpis", timeout=20)

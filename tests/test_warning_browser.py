@@ -17,7 +17,7 @@ from data_access.schema import warning, warning_action
 from data_access.scope import scope_of
 from dashboard import create_app
 
-from .browser import click
+from .browser import click, start_signed_in
 from .conftest import ARTIFACTS, now
 from .test_warnings import _grids, _Ids, _incident
 
@@ -66,7 +66,7 @@ def _body_has(dash_duo, cls, want=True, timeout=20):
 
 def test_wbr001_flash_sound_acknowledge_audit(dash_duo, live_db):
     url, eng = live_db
-    dash_duo.start_server(_app(url))
+    start_signed_in(dash_duo, _app(url))
     dash_duo.driver.set_window_size(1600, 1000)
     dash_duo.wait_for_element("#kpi-incidents_today", timeout=20)
     time.sleep(2)
@@ -93,20 +93,18 @@ def test_wbr001_flash_sound_acknowledge_audit(dash_duo, live_db):
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", item)
     item.click()
     dash_duo.wait_for_element(f"#warn-detail-{w['id']}", timeout=20)
-    actor = dash_duo.find_element("#warn-actor")
-    actor.clear()
-    actor.send_keys("测试值班员")
+    assert dash_duo.find_element("#warn-actor").text == "city_duty"  # who acts is who signed in
     dash_duo.find_element("#warn-comment").send_keys("已通知属地核实")
     click(dash_duo, "#warn-ack")
     dash_duo.wait_for_contains_text("#warn-feedback-msg", "已确认", timeout=20)
     dash_duo.wait_for_text_to_equal("#warn-detail-status", "已确认", timeout=20)
-    dash_duo.wait_for_contains_text("#warn-audit", "测试值班员", timeout=20)
+    dash_duo.wait_for_contains_text("#warn-audit", "city_duty", timeout=20)
     dash_duo.driver.save_screenshot(str(ARTIFACTS / "warnings-desk.png"))
 
     with eng.connect() as conn:
         rows = conn.execute(select(warning_action.c.action, warning_action.c.actor, warning_action.c.comment)
                             .where(warning_action.c.warning_id == w["id"]).order_by(warning_action.c.id)).all()
-    assert [tuple(r) for r in rows][-1] == ("acknowledge", "测试值班员", "已通知属地核实")
+    assert [tuple(r) for r in rows][-1] == ("acknowledge", "city_duty", "已通知属地核实")
     _body_has(dash_duo, "alarm", want=False)  # acknowledged: the wall stops flashing and sounding
     beeps = dash_duo.driver.execute_script("return window.redgrid_state.beeps")
     time.sleep(3)
@@ -115,7 +113,7 @@ def test_wbr001_flash_sound_acknowledge_audit(dash_duo, live_db):
 
 def test_wbr002_red_takes_over_the_big_screen(dash_duo, live_db):
     url, eng = live_db
-    dash_duo.start_server(_app(url))
+    start_signed_in(dash_duo, _app(url))
     dash_duo.driver.set_window_size(1920, 1080)
     dash_duo.wait_for_page(f"{dash_duo.server_url}/?screen=1&rotate=5", timeout=20)
     dash_duo.wait_for_element("#kpi-incidents_today", timeout=20)

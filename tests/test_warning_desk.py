@@ -225,7 +225,7 @@ def test_wd010_desk_callbacks_refuse_hostile_payloads(client, app):
     alarm = dashcall.find(app, "alarm-banner.children")
     for current in HOSTILE:
         r = dashcall.call(client, app, act, [1, None, None, None, None],
-                          [current, "王", "x", "y", 0], changed="warn-ack.n_clicks")
+                          [current, "x", "y", 0], changed="warn-ack.n_clicks")
         assert r.status_code in (200, 204), (current, r.status_code)
         assert b"Traceback" not in r.data
         r = dashcall.call(client, app, show, [current, 1, 0])

@@ -1,0 +1,102 @@
+"""`python -m dashboard users …`: accounts and kiosk tokens (there is no default password:
+the first admin is created here)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from data_access import RegionError
+from data_access import engine as db
+from data_access import users
+from data_access.schema import ROLES
+from data_access.timeutil import now
+
+from .auth import hash_password, new_token, password_problem
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("users", help="accounts, roles, jurisdictions and kiosk tokens")
+    us = p.add_subparsers(dest="users_command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="database URL (default: DATABASE_URL or var/redgrid.db)")
+    add = us.add_parser("add", help="add a user (password from stdin when it is not a terminal, else prompted)",
+                       parents=[common])
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--scope", required=True, help="region code of the user's jurisdiction")
+    us.add_parser("list", help="list users", parents=[common])
+    for name, text in (("disable", "stop a user signing in"), ("enable", "let a disabled user sign in again"),
+                       ("set-password", "set a new password (stdin or prompt)")):
+        c = us.add_parser(name, help=text, parents=[common])
+        c.add_argument("username")
+    sc = us.add_parser("set-scope", help="change a user's jurisdiction", parents=[common])
+    sc.add_argument("username")
+    sc.add_argument("code")
+    k = us.add_parser("kiosk", help="create a wall-screen token bound to a region (printed once)",
+                      parents=[common])
+    k.add_argument("name")
+    k.add_argument("--scope", required=True)
+    r = us.add_parser("revoke-kiosk", help="stop a wall screen's token", parents=[common])
+    r.add_argument("name")
+
+
+def _password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("密码: ")
+        if first != getpass.getpass("再次输入: "):
+            raise users.UserError("两次输入的密码不一致")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def run(args) -> int:
+    engine = db.make_engine(args.db)
+    db.create_own_tables(engine)
+    actor = f"cli:{getpass.getuser()}@{os.uname().nodename}"
+    at = now()
+    cmd = args.users_command
+    try:
+        if cmd == "list":
+            with engine.connect() as conn:
+                for u in users.all_users(conn):
+                    print(f"{u.username:<20} {u.role:<13} {u.scope_code:<15} {'active' if u.active else 'disabled'}")
+            return 0
+        secret = None
+        if cmd in ("add", "set-password"):
+            secret = _password()
+            problem = password_problem(secret)
+            if problem:
+                raise users.UserError(problem)
+        with engine.begin() as conn:
+            if cmd == "add":
+                users.add(conn, args.username, hash_password(secret), args.role, args.scope, at)
+                users.audit(conn, at, actor, "user_add", args.username, {"role": args.role, "scope": args.scope})
+            elif cmd == "disable":
+                users.disable(conn, args.username, at)
+                users.audit(conn, at, actor, "user_disable", args.username)
+            elif cmd == "enable":
+                users.enable(conn, args.username, at)
+                users.audit(conn, at, actor, "user_enable", args.username)
+            elif cmd == "set-password":
+                users.set_password(conn, args.username, hash_password(secret), at)
+                users.audit(conn, at, actor, "user_password", args.username)
+            elif cmd == "set-scope":
+                users.set_scope(conn, args.username, args.code, at)
+                users.audit(conn, at, actor, "user_scope", args.username, {"scope": args.code})
+            elif cmd == "kiosk":
+                token = new_token()
+                users.add_kiosk(conn, args.name, token, args.scope, at)
+                users.audit(conn, at, actor, "kiosk_add", args.name, {"scope": args.scope})
+                print(f"kiosk {args.name}: open /kiosk?token={token} once on the screen (shown only now)")
+            elif cmd == "revoke-kiosk":
+                if not users.revoke_kiosk(conn, args.name):
+                    raise users.UserError(f"大屏 {args.name} 不存在")
+                users.audit(conn, at, actor, "kiosk_revoke", args.name)
+    except (users.UserError, RegionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if cmd != "kiosk":
+        print("ok")
+    return 0
