@@ -5,7 +5,6 @@ import math
 
 from . import lexicon
 
-NEGATION_WINDOW = 2      # tokens before a sentiment word that can negate it
 INTENSIFIER_WINDOW = 3   # tokens before a sentiment word that can strengthen it
 
 
@@ -29,6 +28,25 @@ def topic_features(tokens: list[str], cues: dict[tuple[str, str], float]) -> dic
     return f
 
 
+def word_polarity(token: str) -> float | None:
+    """A token's strength in the sentiment dictionary; a compound jieba keeps whole (谢谢你们,
+    太差劲了) is read by its first or last two or three characters."""
+    value = lexicon.SENTIMENT_WORDS.get(token)
+    if value is None and len(token) >= 3:
+        for part in (token[:3], token[-3:], token[:2], token[-2:]):
+            value = lexicon.SENTIMENT_WORDS.get(part)
+            if value is not None:
+                break
+    return value
+
+
+def negated(tokens: list[str], i: int) -> bool:
+    """A negator right before the word, or before an adverb right before it (不太满意, 没有及时)."""
+    if i >= 1 and tokens[i - 1] in lexicon.NEGATORS:
+        return True
+    return i >= 2 and tokens[i - 1] in lexicon.INTENSIFIERS and tokens[i - 2] in lexicon.NEGATORS
+
+
 def polarity(tokens: list[str]) -> tuple[float, float, int]:
     """Summed positive and negative strength of the sentiment words, with negation and intensifiers.
 
@@ -36,26 +54,26 @@ def polarity(tokens: list[str]) -> tuple[float, float, int]:
     intensifiers before it multiply it (太差, 好鬼吵).
     """
     pos = neg = 0.0
-    negated = 0
+    flips = 0
     for i, word in enumerate(tokens):
-        value = lexicon.SENTIMENT_WORDS.get(word)
+        value = word_polarity(word)
         if value is None:
             continue
         mult = 1.0
         for j in range(max(0, i - INTENSIFIER_WINDOW), i):
             mult *= lexicon.INTENSIFIERS.get(tokens[j], 1.0)
-        if any(tokens[j] in lexicon.NEGATORS for j in range(max(0, i - NEGATION_WINDOW), i)):
-            value, negated = -0.8 * value, negated + 1
+        if negated(tokens, i):
+            value, flips = -0.8 * value, flips + 1
         if value > 0:
             pos += value * mult
         else:
             neg -= value * mult
-    return pos, neg, negated
+    return pos, neg, flips
 
 
 def sentiment_features(text: str, tokens: list[str]) -> dict[str, float]:
     """A dozen hand-built signals; the weights between them are learned (train.py)."""
-    pos, neg, negated = polarity(tokens)
+    pos, neg, _ = polarity(tokens)
     if sarcastic(text, neg):
         # Praise words next to complaint evidence (呵呵, 效率真高 ... 三个月了) are meant the other
         # way round. The generator that trains the weights writes no sarcasm, so this is a rule.
@@ -66,7 +84,6 @@ def sentiment_features(text: str, tokens: list[str]) -> dict[str, float]:
         "question": float(text.count("？") + text.count("?")),
         "exclaim": float(min(3, text.count("！") + text.count("!"))),
         "resolved": float(sum(c in text for c in lexicon.RESOLVED_CUES)),
-        "negated": float(negated),
     }
 
 
