@@ -84,6 +84,7 @@ def sentiment_features(text: str, tokens: list[str]) -> dict[str, float]:
         "question": float(text.count("？") + text.count("?")),
         "exclaim": float(min(3, text.count("！") + text.count("!"))),
         "resolved": float(sum(c in text for c in lexicon.RESOLVED_CUES)),
+        "report": float(sum(c in text for c in lexicon.REPORT_CUES)),
     }
 
 

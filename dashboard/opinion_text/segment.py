@@ -68,7 +68,8 @@ class Segmenter:
                 self.tokenizer.add_word(word, 3000)
 
     def cut(self, text: str) -> list[str]:
-        return [t for t in self.tokenizer.cut(text, HMM=False) if t.strip() and not _PUNCT.match(t)]
+        return [t for t in self.tokenizer.cut(text, HMM=False)
+                if t.strip() and (not _PUNCT.match(t) or t in lexicon.SENTIMENT_WORDS)]  # emoji stay
 
 
 _PUNCT = re.compile(r"^[\W_]+$")

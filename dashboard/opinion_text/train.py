@@ -20,6 +20,7 @@ from . import features, lexicon, model
 from .segment import Segmenter, csv_places
 
 PER_TOPIC = 1500       # generator appeals per topic
+RECORDS = 500          # generator incident descriptions: grid workers' records, neutral in tone (chosen on the dev set)
 SEED = 20261127
 TOPIC_C = 0.3          # inverse regularisation, chosen on the dev set (docs/opinion.md)
 SENTIMENT_C = 0.3
@@ -48,12 +49,20 @@ def corpus(per_topic: int = PER_TOPIC, seed: int = SEED) -> list[tuple[str, str,
     return out
 
 
-def fit(rows: list[dict], labels: list, c: float) -> model.Linear:
+def records(n: int = RECORDS, seed: int = SEED) -> list[str]:
+    """Incident descriptions as grid workers write them (巡查发现……已上报): reports, not feelings."""
+    rng = random.Random(seed + 1)
+    villages = [p for p in csv_places() if p.endswith("委会")]
+    return [texts.incident_text(rng, rng.choice(texts.INCIDENT_CATEGORIES), rng.choice(villages))[1]
+            for _ in range(n)]
+
+
+def fit(rows: list[dict], labels: list, c: float, balanced: bool = False) -> model.Linear:
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
     vec = DictVectorizer()
     x = vec.fit_transform(rows)
-    lr = LogisticRegression(C=c, max_iter=5000).fit(x, labels)
+    lr = LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None).fit(x, labels)
     names = vec.get_feature_names_out()
     weights = {}
     for j, name in enumerate(names):
@@ -89,11 +98,14 @@ def train(per_topic: int = PER_TOPIC, seed: int = SEED) -> dict:
         topic_rows.append(features.topic_features(tokens, features.topic_cues(tokens)))
         sent_rows.append(features.sentiment_features(text, tokens))
     topic = fit(topic_rows, [t for _, t, _ in data], TOPIC_C)
-    sentiment = fit(sent_rows, [band(s) for _, _, s in data], SENTIMENT_C)
+    notes = records()
+    for text in notes:
+        sent_rows.append(features.sentiment_features(text, [t for t in seg.cut(text) if t not in seg.places]))
+    sentiment = fit(sent_rows, [band(s) for _, _, s in data] + [0] * len(notes), SENTIMENT_C)
     body = {"topic": topic.to_json(), "sentiment": sentiment.to_json(), "generic": generic_words(docs)}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
     return {"version": digest, "meta": {"per_topic": per_topic, "seed": seed, "topic_C": TOPIC_C,
-                                        "sentiment_C": SENTIMENT_C, "texts": len(data),
+                                        "sentiment_C": SENTIMENT_C, "texts": len(data), "records": RECORDS,
                                         "topic_features": len(topic.weights)}, **body}
 
 
