@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     app.layout = app_shell(config["ALARM_SECONDS"])
     callbacks.register(app)
     security.allow_inline_scripts(app)
+    security.guard_callbacks(app)
     return app
 
 

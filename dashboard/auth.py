@@ -15,13 +15,13 @@ import secrets
 import time
 from urllib.parse import urlparse
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template_string, request, session
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template_string, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from data_access import DatabaseError, users
 from data_access.cache import cache
-from data_access.timeutil import now as clock_now
+from data_access.timeutil import wall_clock as clock_now
 
 from . import runtime
 
@@ -33,6 +33,8 @@ PERMISSIONS = {
     "admin": {"admin"},
 }
 ROLE_NAMES = {"leader": "领导", "duty_officer": "值班员", "analyst": "分析员", "admin": "管理员", "kiosk": "大屏"}
+# Routes that are acts, not reads: the permission they need, and an audit row each time.
+GATED = (("/briefing/download", "export"),)
 PUBLIC_PATHS = {"/login", "/logout", "/healthz", "/kiosk", "/_favicon.ico"}
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 USER_CACHE_SECONDS = 30  # a disabled account is locked out within this
@@ -166,8 +168,14 @@ def gate():
         kiosk = _bearer_kiosk()
         if kiosk is None:
             return _refuse("请先登录")
-        login_user(kiosk)
+        g._login_user = kiosk  # this request only: a bearer token opens no session
         return None
+    for prefix, permission in GATED:
+        if path.startswith(prefix):
+            if not current_user.can(permission):
+                audit(permission, target=request.full_path[:500], ok=False)
+                return jsonify({"error": "当前账号无此权限"}), 403
+            audit(permission, target=request.full_path[:500])
     if current_user.is_kiosk:
         return None
     t = time.time()
@@ -259,6 +267,10 @@ def login():
         _audit("login", username, detail="disabled" if row and good else "bad password", ok=False)
         return _page("用户名或密码错误。", status=401, next_path=next_path)
     session.clear()  # a fresh session for a fresh login (no fixation)
+    try:
+        cache.delete(f"rg:user:u:{row.id}")  # a fresh login sees a changed role or scope at once
+    except Exception:  # noqa: BLE001
+        pass
     login_user(User("u", row.id, row.username, row.role, row.scope_code))
     session["login_at"] = session["seen_at"] = time.time()
     session["who"] = [row.username, row.role, row.scope_code]

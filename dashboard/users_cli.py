@@ -11,7 +11,7 @@ from data_access import RegionError
 from data_access import engine as db
 from data_access import users
 from data_access.schema import ROLES
-from data_access.timeutil import now
+from data_access.timeutil import wall_clock as now
 
 from .auth import hash_password, new_token, password_problem
 

@@ -29,6 +29,11 @@ def now() -> dt.datetime:
     return dt.datetime.now(UTC).replace(microsecond=0)
 
 
+def wall_clock() -> dt.datetime:
+    """Real time, never replayed: audit records, sign-in and lockout windows."""
+    return dt.datetime.now(UTC)
+
+
 def day_start(instant: dt.datetime, days_back: int = 0) -> dt.datetime:
     """Start (in UTC) of the Asia/Shanghai day holding `instant`, `days_back` days earlier."""
     local = instant.astimezone(SHANGHAI).date() - dt.timedelta(days=days_back)
