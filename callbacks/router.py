@@ -3,20 +3,20 @@ from __future__ import annotations
 
 import logging
 
-from dash import ClientsideFunction, Input, Output
+from dash import ClientsideFunction, Input, Output, dcc
 
 from data_access import DatabaseError, RegionError
 from dashboard import runtime
 from dashboard.auth import ROLE_NAMES
 from layouts.shell import NAV, error_page
 
-from . import grid, incidents, opinion, overview, patrols, warnings
+from . import admin, grid, incidents, opinion, overview, patrols, warnings
 from . import briefing
 from .live import MAX_QUERY, region_from_search
 
 # path -> page(region_code) for the region views; each view module owns its ids.
 VIEWS = {"/": overview.page, "/incidents": incidents.page, "/patrols": patrols.page,
-         "/opinion": opinion.page, "/warnings": warnings.page}
+         "/opinion": opinion.page, "/warnings": warnings.page, "/admin": admin.page}
 VIEWS["/briefing"] = briefing.page
 
 
@@ -39,7 +39,11 @@ def render(pathname: str | None, search: str | None):
 
 def whoami(_pathname):
     u = runtime.user()
-    return f"{u.name} · {ROLE_NAMES.get(u.role, u.role)}" if u else ""
+    if not u:
+        return ""
+    label = f"{u.name} · {ROLE_NAMES.get(u.role, u.role)}"
+    return [dcc.Link("管理", href="/admin", className="text-light me-2", id="nav-admin"), label] \
+        if runtime.can("admin") else label
 
 
 def register(app) -> None:

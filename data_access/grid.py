@@ -20,7 +20,7 @@ def profile(conn: Connection, scope: Scope, code: str, now: dt.datetime) -> dict
     if r.level != "grid":
         raise RegionNotFound(f"{code} 不是网格")
     workers = [
-        {"name": mask_name(w.name), "role": ROLE_NAMES.get(w.role, w.role or "—"),
+        {"id": w.id, "name": mask_name(w.name), "role": ROLE_NAMES.get(w.role, w.role or "—"),
          "phone": mask_phone(w.phone), "party_member": bool(w.party_member)}
         for w in conn.execute(select(grid_worker).where(grid_worker.c.grid_code == r.code,
                                                         grid_worker.c.active.is_(True))
@@ -83,3 +83,16 @@ def profile(conn: Connection, scope: Scope, code: str, now: dt.datetime) -> dict
         "state": None if st is None else {"mode": st.mode, "since": st.since, "reason": st.reason},
         **recent,
     }
+
+
+def worker_contact(conn: Connection, scope: Scope, worker_id: int) -> dict:
+    """One grid worker's full name and phone (the unmasking act: the caller checks the role
+    and writes the audit record). Refused when the worker's grid is outside the scope."""
+    if not isinstance(worker_id, int) or isinstance(worker_id, bool) or not 0 < worker_id < 2**31:
+        raise RegionNotFound("网格员编号无效")
+    row = conn.execute(select(grid_worker.c.id, grid_worker.c.name, grid_worker.c.phone, grid_worker.c.grid_code)
+                       .where(grid_worker.c.id == worker_id)).first()
+    if row is None or not row.grid_code:
+        raise RegionNotFound("网格员不存在")
+    resolve(conn, scope, row.grid_code)  # OutOfScope when the grid is not the caller's
+    return {"id": row.id, "name": row.name, "phone": row.phone, "grid_code": row.grid_code}

@@ -90,3 +90,44 @@ def closed_at_now(now: dt.datetime):
     """An incident counts as closed only once its closing time has come."""
     return and_(incident.c.closed_at.isnot(None), incident.c.closed_at <= now)
 
+
+
+_TABLES = {"incident": incident, "patrol": patrol, "appeal": appeal}
+_SHOW = {"incident": ("id", "source", "source_ref", "grid_code", "reported_at", "closed_at", "title"),
+         "patrol": ("id", "grid_code", "worker_id", "started_at", "ended_at"),
+         "appeal": ("id", "channel", "grid_code", "received_at", "resolved_at", "content")}
+
+
+def _claims(table, scope):
+    """Rows that claim to lie in the scope's subtree (bad rows cannot be placed by the region join)."""
+    if scope.level == "city":
+        return None
+    column = {"county": "county_code", "township": "township_code", "village": "village_code",
+              "grid": "grid_code"}[scope.level]
+    return table.c[column] == scope.code
+
+
+def scoped_counts(conn: Connection, scope, now: dt.datetime) -> dict[str, dict[str, int]]:
+    """Like bad_row_counts, for an admin whose jurisdiction is below the city."""
+    if scope.level == "city":
+        return bad_row_counts(conn, now)
+    out: dict[str, dict[str, int]] = {}
+    for name, (_, kinds) in RULES.items():
+        table = _TABLES[name]
+        cols = [func.count().filter(pred(now)).label(kind) for kind, pred in kinds.items()]
+        out[name] = dict(conn.execute(select(*cols).select_from(table).where(_claims(table, scope))).one()._mapping)
+    return out
+
+
+def samples(conn: Connection, scope, now: dt.datetime, table_name: str, kind: str, limit: int = 5) -> list[dict]:
+    """A few offending rows of one kind (free text masked by the caller's layout)."""
+    if table_name not in RULES or kind not in RULES[table_name][1]:
+        raise ValueError("unknown table or kind")
+    table = _TABLES[table_name]
+    where = [RULES[table_name][1][kind](now)]
+    claim = _claims(table, scope)
+    if claim is not None:
+        where.append(claim)
+    cols = [table.c[c] for c in _SHOW[table_name]]
+    rows = conn.execute(select(*cols).where(*where).order_by(table.c.id.desc()).limit(limit))
+    return [dict(r._mapping) for r in rows]

@@ -85,9 +85,26 @@ def _recent(title: str, id_: str, head: list[str], rows: list[list]):
                                   className="p-0 recent-scroll")])
 
 
-def grid_frame(code: str, refresh_seconds: int, content, state: dict, as_of):
+def grid_frame(code: str, refresh_seconds: int, content, state: dict, as_of, unmask=None):
     """The live frame of a grid page: a tick re-renders the body only when its data changed."""
     return html.Div([dcc.Store(id="grid-code", data=code), dcc.Store(id="grid-state", data=state),
                      dcc.Interval(id="grid-tick", interval=refresh_seconds * 1000),
                      html.Div(updated_badge(as_of), id="grid-updated", className="float-end"),
-                     html.Div(content, id="grid-body")])
+                     html.Div(content, id="grid-body"), unmask])
+
+
+def unmask_panel(workers: list[dict]):
+    """Seeing a worker's full name and phone is an act with a reason, for permitted roles."""
+    return dbc.Card([
+        dbc.CardHeader("查看网格员完整联系方式（需填写事由，操作留痕）"),
+        dbc.CardBody([
+            dbc.Row([
+                dbc.Col(dcc.Dropdown(id="unmask-worker", placeholder="选择网格员",
+                                     options=[{"label": f"{w['name']}（{w['role']}）", "value": w["id"]}
+                                              for w in workers]), md=4),
+                dbc.Col(dbc.Input(id="unmask-reason", placeholder="事由（如：联系处置事件#123）", maxLength=200), md=6),
+                dbc.Col(dbc.Button("查看", id="unmask-go", color="secondary"), md=2),
+            ], className="g-2"),
+            html.Div(id="unmask-result", className="mt-2"),
+        ]),
+    ], className="mt-3", id="unmask-card")
