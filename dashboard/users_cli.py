@@ -40,6 +40,10 @@ def add_parser(sub) -> None:
     k.add_argument("--scope", required=True)
     r = us.add_parser("revoke-kiosk", help="stop a wall screen's token", parents=[common])
     r.add_argument("name")
+    d = us.add_parser("demo", help="demo accounts of every role with random passwords (only when there are no users)",
+                      parents=[common])
+    d.add_argument("--scope", default="450800")
+    d.add_argument("--out", default="var/demo-accounts.txt", help="where to keep them (mode 0600)")
 
 
 def _password() -> str:
@@ -57,6 +61,8 @@ def run(args) -> int:
     actor = f"cli:{getpass.getuser()}@{os.uname().nodename}"
     at = now()
     cmd = args.users_command
+    if cmd == "demo":
+        return _demo(engine, args, actor, at)
     try:
         if cmd == "list":
             with engine.connect() as conn:
@@ -99,4 +105,32 @@ def run(args) -> int:
         return 2
     if cmd != "kiosk":
         print("ok")
+    return 0
+
+
+DEMO = (("leader", "leader"), ("duty", "duty_officer"), ("analyst", "analyst"), ("admin", "admin"))
+
+
+def _demo(engine, args, actor, at) -> int:
+    """For the quick start: one account per role, each with its own random password, written
+    to a file only this OS user can read. Never on a database that already has users."""
+    with engine.begin() as conn:
+        if users.count(conn):
+            print("users exist; no demo accounts created")
+            return 0
+        lines = []
+        for name, role in DEMO:
+            password = new_token()[:16]
+            users.add(conn, f"demo_{name}", hash_password(password), role, args.scope, at)
+            users.audit(conn, at, actor, "user_add", f"demo_{name}", {"role": role, "scope": args.scope})
+            lines.append(f"demo_{name:<10} {role:<13} {password}")
+        token = new_token()
+        users.add_kiosk(conn, "demo_wall", token, args.scope, at)
+        users.audit(conn, at, actor, "kiosk_add", "demo_wall", {"scope": args.scope})
+        lines.append(f"wall screen: /kiosk?token={token}")
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    print(f"demo accounts written to {args.out} (mode 0600)")
     return 0
