@@ -45,7 +45,9 @@ def choose(week_value, code):
     except Exception:  # a bug must not leave the page blank
         logging.getLogger(__name__).exception("briefing preview failed: %s %s", code, week_value)
         return [], view.error("预览生成出错，已记录日志。")
-    return view.downloads(code, week.label), view.preview(content.build(report, local_day(now)))
+    # Exports are an analyst's act (dashboard/auth.py gates the route too): others see the preview.
+    links = view.downloads(code, week.label) if runtime.can("export") else view.no_export()
+    return links, view.preview(content.build(report, local_day(now)))
 
 
 def register(app) -> None:

@@ -36,10 +36,10 @@ from .warnings import LEVEL_NAMES, RULE_NAMES
 WEEK_PATTERN = re.compile(r"([0-9]{4})-W([0-9]{2})")  # used with fullmatch: ASCII digits, no trailing newline
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 TREND_DAYS = 14          # the trend chart: this week and the one before
-TOP_OVERDUE = 10
-TOP_TOPICS = 10
+TOP_OVERDUE = 200        # the incident view's own limit; Word and PDF print the first few
+TOP_TOPICS = 30          # every topic in practice (11 and 未分类)
 TOP_WORKERS = 10         # best and worst grid workers listed (of all in the subtree)
-WARNING_ROWS = 50        # red and orange warnings listed at most (the counts are exact)
+WARNING_ROWS = 500       # red and orange warnings listed at most (the counts are exact)
 LISTED_LEVELS = ("red", "orange")
 UNCLASSIFIED = "未分类"
 

@@ -37,6 +37,10 @@ def downloads(region_code: str, week: str):
             for fmt, name, icon in DOWNLOADS]
 
 
+def no_export():
+    return html.Small("下载周报文件需分析员权限；可先查看下方预览。", className="text-muted", id="brf-no-export")
+
+
 def figures_table(table) -> dbc.Table:
     """The key-figures table (content.Table) as the files show it."""
     head = html.Thead(html.Tr([html.Th(c.header) for c in table.columns]))

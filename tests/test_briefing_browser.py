@@ -12,7 +12,7 @@ from data_access.scope import scope_of
 from dashboard import create_app
 from layouts import briefing as view
 
-from .browser import click
+from .browser import click, start_signed_in
 from .conftest import ARTIFACTS, now
 
 
@@ -44,7 +44,8 @@ def test_brf101_preview_and_downloads(dash_duo, browser_app, sqlite_url, tmp_pat
         w45 = data.headline(conn, scope, "450802", data.parse_week("2026-W45").span(now()))
     engine.dispose()
 
-    dash_duo.start_server(browser_app)
+    # Exports are an analyst's (dashboard/auth.py): sign in as one.
+    start_signed_in(dash_duo, browser_app, "city_analyst", path="/briefing?region=450802")
     dash_duo.driver.set_window_size(1400, 1000)
     dash_duo.driver.execute_cdp_cmd("Browser.setDownloadBehavior",
                                     {"behavior": "allow", "downloadPath": str(tmp_path)})

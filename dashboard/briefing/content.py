@@ -14,6 +14,7 @@ from data_access.timeutil import SHANGHAI, local_day
 from layouts.incidents import CATEGORIES as CATEGORY_ORDER
 from layouts.incidents import SEVERITY, STATES
 
+PRINT_OVERDUE, PRINT_TOPICS, PRINT_WARNINGS = 10, 10, 20  # rows in Word and PDF
 STATUS_NAMES = {"new": "待处置", "acknowledged": "已签收", "assigned": "已交办", "resolved": "已办结",
                 "dismissed": "已排除"}
 LEVEL_WORDS = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
@@ -65,6 +66,18 @@ class Table:
     rows: list[list]
     note: str = ""
     kinds: list[list[str]] | None = None  # per-cell kinds where a column mixes them
+    print_limit: int | None = None  # Word and PDF show this many rows; Excel has them all
+
+    @property
+    def printed(self) -> int:
+        return len(self.rows) if self.print_limit is None else min(self.print_limit, len(self.rows))
+
+    @property
+    def print_note(self) -> str:
+        """The note as Word and PDF show it: says so when rows were left to the Excel file."""
+        if self.printed < len(self.rows):
+            return f"{self.note}此处列出前{self.printed}条，完整清单见 Excel 文件“{self.key}”表。"
+        return self.note
 
     def kind(self, i: int, j: int) -> str:
         if self.kinds is not None and self.kinds[i][j]:
@@ -258,9 +271,9 @@ def summary(report: dict) -> list[str]:
     baro_change = "" if not db else f"，较上周{'上升' if db > 0 else '下降'}{abs(db):.1f}"
     text = (f"受理群众诉求{_count(t['appeals'])}件，{_trend_words(t['appeals'], p['appeals'])}，{sat}；"
             f"社情民意晴雨表指数{baro:.1f}（{weather(baro)}）{baro_change}。")
-    hot = report["topics"][:3]
+    hot = [x for x in report["topics"] if x["topic"] != data.UNCLASSIFIED][:3]
     if hot:
-        text += "诉求较多的是" + "、".join(f"{x['topic']}（{x['appeals']}件）" for x in hot) + "。"
+        text += "诉求较多的是" + "、".join(f"{x['topic']}（{_count(x['appeals'])}件）" for x in hot) + "。"
     paras.append(text)
 
     w = t["warnings"]
@@ -322,9 +335,13 @@ def overdue_table(overdue: dict) -> Table:
              " / ".join(x for x in (r["township"], r["village"], r["grid"]) if x),
              r["department"] or "网格自办", r["reported_at"], r["sla_due_at"], r["hours_late"],
              STATES.get(r["state"], r["state"])] for i, r in enumerate(overdue["rows"], 1)]
-    note = (f"期末超期在办事件共{overdue['total']:,}件，列出超期最久的{len(rows)}件。"
-            if overdue["total"] else "期末无超期在办事件。")
-    return Table("超期事件", "超期事件", cols, rows, note)
+    if not overdue["total"]:
+        note = "期末无超期在办事件。"
+    elif len(rows) < overdue["total"]:
+        note = f"期末超期在办事件共{overdue['total']:,}件，按超期时长排列，列出{len(rows)}件。"
+    else:
+        note = f"期末超期在办事件共{overdue['total']:,}件，按超期时长排列。"
+    return Table("超期事件", "超期事件", cols, rows, note, print_limit=PRINT_OVERDUE)
 
 
 def topics_table(topics: list[dict]) -> Table:
@@ -333,7 +350,8 @@ def topics_table(topics: list[dict]) -> Table:
     rows = [[t["topic"], t["appeals"], t["prev"], change(t["appeals"], t["prev"], "int"), t["negative_share"],
              t["satisfaction"]] for t in topics]
     return Table("诉求热点", "诉求热点", cols, rows,
-                 "本周诉求最多的话题；未标注话题的诉求计入“未分类”。" if rows else "本周无诉求。")
+                 "本周诉求按话题排列；未标注话题的诉求计入“未分类”。" if rows else "本周无诉求。",
+                 print_limit=PRINT_TOPICS)
 
 
 def warnings_table(warnings: list[dict], total_red_orange: int) -> Table:
@@ -344,10 +362,10 @@ def warnings_table(warnings: list[dict], total_red_orange: int) -> Table:
     if not total_red_orange:
         note = "本周未发出红色、橙色预警。"
     elif len(rows) < total_red_orange:
-        note = f"本周红色、橙色预警共{total_red_orange}条，列出{len(rows)}条（红色在前）。"
+        note = f"本周红色、橙色预警共{total_red_orange}条，红色在前，列出{len(rows)}条。"
     else:
-        note = f"本周红色、橙色预警共{total_red_orange}条。"
-    return Table("红橙预警", "红色和橙色预警", cols, rows, note)
+        note = f"本周红色、橙色预警共{total_red_orange}条，红色在前。"
+    return Table("红橙预警", "红色和橙色预警", cols, rows, note, print_limit=PRINT_WARNINGS)
 
 
 def trend_table(trend: list[dict]) -> Table:

@@ -106,8 +106,8 @@ def _para(pdf: FPDF, text: str, size=11, indent=True, height=6.8, align="L") -> 
 
 
 def _table(pdf: FPDF, t: Table) -> None:
-    if t.note:
-        _para(pdf, t.note, size=9.5, indent=False, height=6)
+    if t.print_note:
+        _para(pdf, t.print_note, size=9.5, indent=False, height=6)
         pdf.ln(1)
     if not t.rows:
         return
@@ -122,7 +122,7 @@ def _table(pdf: FPDF, t: Table) -> None:
         head = table.row()
         for c in t.columns:
             head.cell(c.header, align="C")
-        for i in range(len(t.rows)):
+        for i in range(t.printed):
             row = table.row()
             for j in range(len(t.columns)):
                 # Per-cell alignment: the key figures' columns mix text and numbers.
@@ -166,9 +166,9 @@ def write(b: Briefing) -> bytes:
     pdf.add_page()
     _masthead(pdf, b)
     for title, kind, body in sections(b):
-        if kind == "table" and len(body.rows) <= 24:
+        if kind == "table" and body.printed <= 24:
             # A short table starts on a fresh page rather than leave only a few rows behind.
-            need = 22 + ROW_MM * (len(body.rows) + 1)
+            need = 22 + ROW_MM * (body.printed + 1)
             room = pdf.page_break_trigger - pdf.get_y()
             if room < need < pdf.eph and room < need * 0.6:
                 pdf.add_page()

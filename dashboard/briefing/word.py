@@ -153,12 +153,12 @@ def _repeat_header(row) -> None:
 
 
 def _table(doc, t: Table) -> None:
-    if t.note:
-        note = doc.add_paragraph(t.note)
+    if t.print_note:
+        note = doc.add_paragraph(t.print_note)
         note.runs[0].font.size = Pt(10.5)
     if not t.rows:
         return
-    table = doc.add_table(rows=1 + len(t.rows), cols=len(t.columns))
+    table = doc.add_table(rows=1 + t.printed, cols=len(t.columns))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     total = sum(c.width for c in t.columns)
@@ -168,7 +168,7 @@ def _table(doc, t: Table) -> None:
         _cell(table.rows[0].cells[j], col.header, bold=True, size=size)
         _shade(table.rows[0].cells[j], "D9D9D9")
     _repeat_header(table.rows[0])
-    for i in range(len(t.rows)):
+    for i in range(t.printed):
         cells = table.rows[i + 1].cells
         for j in range(len(t.columns)):
             _cell(cells[j], t.text(i, j), right=t.kind(i, j) in RIGHT_KINDS, size=size)
