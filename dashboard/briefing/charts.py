@@ -2,13 +2,13 @@
 
 Kaleido drives Debian's Chromium (found on PATH, or BROWSER_PATH) through choreographer,
 offline: plotly.js comes from the installed plotly package and MathJax is switched off.
-One browser serves all the charts of a briefing and is closed afterwards, so nothing
-outlives the request or the command.
+One browser serves all the charts of a briefing (`Renderer`) and is closed afterwards,
+so nothing outlives the request or the command.
 """
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import threading
 
 import kaleido
 
@@ -68,22 +68,49 @@ def build_charts(b: Briefing, report: dict) -> list[Chart]:
     return [c for c in charts if c is not None]
 
 
-async def _render(charts: list[Chart]) -> None:
-    async with kaleido.Kaleido(n=1, mathjax=False, timeout=RENDER_TIMEOUT) as k:
+class Renderer:
+    """A headless Chromium for one briefing, started in a thread of its own as soon as the
+    briefing begins, so its few seconds of start-up overlap the database work; closed on exit.
+
+        with Renderer() as r:
+            report = ...            # the browser boots meanwhile
+            r.render(charts)
+    """
+
+    def __enter__(self) -> "Renderer":
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="briefing-charts", daemon=True)
+        self._thread.start()
+        self._k = kaleido.Kaleido(n=1, mathjax=False, timeout=RENDER_TIMEOUT)
+        self._opened = asyncio.run_coroutine_threadsafe(self._k.open(), self._loop)
+        return self
+
+    def render(self, charts: list[Chart]) -> list[Chart]:
+        self._opened.result(timeout=RENDER_TIMEOUT)
         for c in charts:
-            c.png = await k.calc_fig(c.figure, opts={"format": "png", "width": c.width, "height": c.height,
-                                                     "scale": SCALE})
+            opts = {"format": "png", "width": c.width, "height": c.height, "scale": SCALE}
+            c.png = asyncio.run_coroutine_threadsafe(self._k.calc_fig(c.figure, opts=opts),
+                                                     self._loop).result(timeout=RENDER_TIMEOUT)
+        return charts
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self._opened.result(timeout=RENDER_TIMEOUT)  # a browser still booting is closed once up
+            asyncio.run_coroutine_threadsafe(self._k.close(), self._loop).result(timeout=60)
+        except Exception:  # noqa: BLE001 - a start that failed has nothing to close; the render said why
+            pass
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=60)
+            self._loop.close()
 
 
-def render(charts: list[Chart]) -> list[Chart]:
-    """PNG bytes for every chart, from one headless Chromium. Runs its event loop in a thread
-    of its own, so it works the same from the CLI, a Flask request or a test."""
-    if charts:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, _render(charts)).result()
-    return charts
-
-
-def attach(b: Briefing, report: dict) -> Briefing:
-    b.charts = render(build_charts(b, report))
+def attach(b: Briefing, report: dict, renderer: Renderer | None = None) -> Briefing:
+    """The briefing's charts as PNG, from `renderer`'s browser or a browser of their own."""
+    charts = build_charts(b, report)
+    if renderer is not None:
+        b.charts = renderer.render(charts)
+    else:
+        with Renderer() as own:
+            b.charts = own.render(charts)
     return b
