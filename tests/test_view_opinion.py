@@ -21,6 +21,7 @@ from data_access.scope import scope_of
 from dashboard import create_app
 
 from . import oracle
+from .browser import start_signed_in
 from .conftest import ARTIFACTS, now
 from .dashcall import call, find
 from .test_browser import _click
@@ -275,20 +276,11 @@ def test_op013_behind_a_topic_or_a_word(conn, city_scope, level):
 
 # --- callbacks over HTTP -------------------------------------------------------------------
 
-def _pick_call(client, app, inputs: list, state: list, changed: str):
-    """POST the pick callback as the browser does: the 风向标 buttons are a wildcard input (a list)."""
-    key = find(app, "op-word.data")
-    spec = app.callback_map[key]
-    body_inputs = []
-    for d, v in zip(spec["inputs"], inputs):
-        if d["id"].startswith("{"):  # pattern-matching: one entry per button on the page
-            body_inputs.append([{"id": bid, "property": "n_clicks", "value": n} for bid, n in (v or [])])
-        else:
-            body_inputs.append({**d, "value": v})
-    outs = [tuple(o.rsplit(".", 1)) for o in key.strip(".").split("...")]
-    body = {"output": key, "outputs": [{"id": i, "property": p} for i, p in outs], "inputs": body_inputs,
-            "state": [{**d, "value": v} for d, v in zip(spec["state"], state)], "changedPropIds": [changed]}
-    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
+def _pick_call(client, app, clicks: list, state: list, changed: str, row: int | None = None,
+               order: list | None = None):
+    """POST the pick callback: clicks = [topic bar, hot word, 清除筛选], then the 风向标 row buttons."""
+    buttons = [1 if i == row else None for i in range(12)]
+    return call(client, app, find(app, "op-word.data"), [*clicks, *buttons], [*state, order], changed=changed)
 
 
 def _rows(r):
@@ -301,23 +293,24 @@ def test_op007_filter_refuses_junk(app, client, conn):
             {"points": [{"customdata": ["治安"]}]}, {"points": [{"customdata": {"a": 1}}]},
             {"points": [{"customdata": "治" * 100_000}]}, {"points": "治安"}]
     for click in junk:
-        r = _pick_call(client, app, [click, None, [], None], ["450800", None, None], "op-topics.clickData")
+        r = _pick_call(client, app, [click, None, None], ["450800", None, None], "op-topics.clickData")
         assert r.status_code == 204, click
-        r = _pick_call(client, app, [None, click, [], None], ["450800", None, None], "op-words.clickData")
+        r = _pick_call(client, app, [None, click, None], ["450800", None, None], "op-words.clickData")
         assert r.status_code == 204, click
-    button = json.dumps({"topic": "治'; --", "type": "op-pick-topic"}, separators=(",", ":"))
-    r = _pick_call(client, app, [None, None, [({"topic": "治'; --", "type": "op-pick-topic"}, 1)], None],
-                   ["450800", None, None], button + ".n_clicks")
-    assert r.status_code == 204
+    # A 风向标 row whose topic (from the client's store) is not a known topic, or is missing.
+    for order in (["治'; --"], [], None, "治安", [None], [{"x": 1}], ["治安"] * 1):
+        r = _pick_call(client, app, [None, None, None], ["450800", None, None], "op-rising-pick-3.n_clicks",
+                       row=3, order=order)
+        assert r.status_code == 204, order
     # A known topic in an unknown, malformed or out-of-tree region: refused too.
     for bad in ("450899", "abc", {"x": 1}, "9" * 5000, "450800' OR 1=1 --"):
-        r = _pick_call(client, app, [{"points": [{"customdata": "治安"}]}, None, [], None], [bad, None, None],
+        r = _pick_call(client, app, [{"points": [{"customdata": "治安"}]}, None, None], [bad, None, None],
                        "op-topics.clickData")
         assert r.status_code == 204, bad
     # A real click on a topic bar: the week's appeals of that topic (read ones included).
     topic = conn.execute(select(appeal.c.topic).where(appeal.c.topic.isnot(None))
                          .group_by(appeal.c.topic).order_by(func.count().desc()).limit(1)).scalar()
-    r = _pick_call(client, app, [{"points": [{"customdata": topic}]}, None, [], None], ["450800", "junk", None],
+    r = _pick_call(client, app, [{"points": [{"customdata": topic}]}, None, None], ["450800", "junk", None],
                    "op-topics.clickData")
     assert r.status_code == 200
     body = r.get_json()["response"]
@@ -330,22 +323,21 @@ def test_op007_filter_refuses_junk(app, client, conn):
     assert [row["id"] for row in rows] == [str(x["id"]) for x in want["rows"]]
     assert any(x["topic_read"] for x in want["rows"])  # NULL topics read from text are behind the bar
     # The same from a 风向标 row's button; the same topic again clears the filter.
-    button = json.dumps({"topic": topic, "type": "op-pick-topic"}, separators=(",", ":"))
-    r = _pick_call(client, app, [None, None, [({"topic": topic, "type": "op-pick-topic"}, 1)], None],
-                   ["450800", None, None], button + ".n_clicks")
+    r = _pick_call(client, app, [None, None, None], ["450800", None, None], "op-rising-pick-1.n_clicks",
+                   row=1, order=["治安", topic])
     assert r.get_json()["response"]["op-topic"]["data"] == topic
-    r = _pick_call(client, app, [{"points": [{"customdata": topic}]}, None, [], None], ["450800", topic, None],
+    r = _pick_call(client, app, [{"points": [{"customdata": topic}]}, None, None], ["450800", topic, None],
                    "op-topics.clickData")
     assert r.get_json()["response"]["op-topic"]["data"] is None
     # A hot word: the week's appeals with that keyword.
     word = opinion.hot_words(conn, opinion_scope(conn), "450800", now())[0]["word"]
-    r = _pick_call(client, app, [None, {"points": [{"customdata": word}]}, [], None], ["450800", topic, None],
+    r = _pick_call(client, app, [None, {"points": [{"customdata": word}]}, None], ["450800", topic, None],
                    "op-words.clickData")
     body = r.get_json()["response"]
     assert body["op-word"]["data"] == word and body["op-topic"]["data"] is None
     want = opinion.behind(conn, opinion_scope(conn), "450800", now(), word=word)
     assert [row["id"] for row in _rows(r)] == [str(x["id"]) for x in want["rows"]]
-    r = _pick_call(client, app, [None, None, [], 1], ["450800", None, word], "op-topic-clear.n_clicks")
+    r = _pick_call(client, app, [None, None, 1], ["450800", None, word], "op-topic-clear.n_clicks")
     assert r.status_code == 200 and r.get_json()["response"]["op-word"]["data"] is None
 
 
@@ -420,7 +412,7 @@ def test_op010_browser_city_township_village(dash_duo, browser_app, sqlite_url):
             code = conn.execute(select(region.c.code).where(region.c.parent_code == code)
                                 .order_by(region.c.code).limit(1)).scalar()
             path.append(code)
-        dash_duo.start_server(browser_app)
+        start_signed_in(dash_duo, browser_app)
         dash_duo.driver.set_window_size(1600, 1000)
         dash_duo.wait_for_page(url=dash_duo.server_url + "/opinion?region=450800", timeout=30)
         _check_level(dash_duo, conn, scope, "450800", names)
@@ -445,7 +437,7 @@ def test_op011_browser_topic_click_filters_list(dash_duo, browser_app, sqlite_ur
     with engine.connect() as conn:
         township = _pick(conn, "township")
     engine.dispose()
-    dash_duo.start_server(browser_app)
+    start_signed_in(dash_duo, browser_app)
     dash_duo.driver.set_window_size(1600, 1000)
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/opinion?region={township}", timeout=30)
     dash_duo.wait_for_element("#op-topics .bars .point path", timeout=30)
@@ -476,7 +468,7 @@ def test_op014_browser_hot_word_and_rising_row_list_appeals(dash_duo, browser_ap
         words = opinion.hot_words(conn, scope, township, now())
         topics = opinion.trends(conn, scope, township, now())["topics"]
     engine.dispose()
-    dash_duo.start_server(browser_app)
+    start_signed_in(dash_duo, browser_app)
     dash_duo.driver.set_window_size(1600, 1000)
     dash_duo.wait_for_page(url=dash_duo.server_url + f"/opinion?region={township}", timeout=30)
     dash_duo.wait_for_element("#op-words .bars .point path", timeout=30)
