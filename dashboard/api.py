@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from data_access import DatabaseError, RegionError, health, metrics, warnings
+from data_access.cache import cache, remember
 from data_access.schema import OPEN_WARNING_STATUSES, WARNING_STATUSES
-from data_access.cache import remember
 
-from . import runtime
+from . import fallback_cache, runtime
 
 bp = Blueprint("api", __name__)
 
@@ -15,8 +15,9 @@ bp = Blueprint("api", __name__)
 @bp.get("/healthz")
 def healthz():
     now = runtime.now()
-    body = {"status": "ok", "now": now.isoformat(), **health.check(runtime.engine(), now)}
-    if body["database"] != "ok":
+    body = {"status": "ok", "now": now.isoformat(), **health.check(runtime.engine(), now),
+            **fallback_cache.status(cache)}
+    if body["database"] != "ok" or body.get("cache_down_since"):
         body["status"] = "degraded"
     return jsonify(body), 200 if body["database"] == "ok" else 503
 

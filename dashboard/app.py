@@ -35,7 +35,8 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     server.extensions[runtime.ENGINE_KEY] = make_engine(
         config["DATABASE_URL"], config["STATEMENT_TIMEOUT_MS"])
     if config["CACHE_REDIS_URL"]:
-        cache.init_app(server, config={"CACHE_TYPE": "RedisCache",
+        # Redis shared by every worker; a per-process cache while it is away (dashboard/fallback_cache.py).
+        cache.init_app(server, config={"CACHE_TYPE": "dashboard.fallback_cache.RedisWithFallback",
                                        "CACHE_REDIS_URL": config["CACHE_REDIS_URL"]})
     else:
         cache.init_app(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
