@@ -174,12 +174,14 @@ def _names(conn: Connection, codes) -> dict:
 
 # --- incidents ---------------------------------------------------------------------------
 
-def incident_week(conn: Connection, scope: Scope, code: str | None, span: Span) -> dict:
+def incident_week(conn: Connection, scope: Scope, code: str | None, span: Span, days=None) -> dict:
     """received (reported in the span), closed (closed in the span, whenever reported),
     cleared_same_day and clearance_rate (日清零率 of the week: of the span's incidents, the
     share closed on the Shanghai day they were reported), from the incident view's daily
-    trend; open and overdue at as_of, from its KPIs."""
-    days = incidents.daily_trend(conn, scope, code, span.as_of, span.days)
+    trend (`days`: its rows for the span when the caller has them); open and overdue at
+    as_of, from its KPIs."""
+    if days is None:
+        days = incidents.daily_trend(conn, scope, code, span.as_of, span.days)
     k = incidents.kpis(conn, scope, code, span.as_of)
     received = sum(d["reported"] for d in days)
     cleared = sum(d["cleared_same_day"] for d in days)
@@ -228,6 +230,14 @@ def _patrol_week(conn, r: Region, span: Span, by_child: bool) -> dict:
         grids.setdefault(k, set()).add(grid)
     for k, seen in grids.items():
         out[k]["grids_patrolled"] = len(seen)
+    return out
+
+
+def _sum_children(by_child: dict) -> dict:
+    out: dict = {}
+    for v in by_child.values():
+        for k, n in v.items():
+            out[k] = out.get(k, 0) + (n or 0)
     return out
 
 
@@ -369,16 +379,20 @@ def warning_list(conn: Connection, scope: Scope, code: str | None, span: Span,
 
 # --- the week, put together ----------------------------------------------------------------
 
-def headline(conn: Connection, scope: Scope, code: str | None, span: Span) -> dict:
-    """Every key figure of the briefing for one span (docs/briefing.md)."""
+def headline(conn: Connection, scope: Scope, code: str | None, span: Span, days=None, patrols=None) -> dict:
+    """Every key figure of the briefing for one span (docs/briefing.md). `days` (the daily
+    trend's rows of the span) and `patrols` (the span's patrol totals) let report() share
+    what it has already read."""
     r = resolve(conn, scope, code)
     grids = regions.grid_count(conn, scope, r.code)
+    if patrols is None:
+        patrols = _patrol_week(conn, r, span, False).get(r.code, {})
     visits = metrics.visit_counts(conn, r, span.as_of).get(r.code, {})
     baro = _barometer(conn, r, span.as_of, False).get(r.code) or metrics.kpis_from_counts({}, 0)["barometer"]
     levels = _warning_counts(conn, r, span, False).get(r.code, {})
     return {
-        **incident_week(conn, scope, r.code, span),
-        **_patrol_figures(_patrol_week(conn, r, span, False).get(r.code, {}), grids, span.days),
+        **incident_week(conn, scope, r.code, span, days),
+        **_patrol_figures(patrols, grids, span.days),
         "key_persons": visits.get("key_persons") or 0,
         "visited_on_time": visits.get("visited_on_time") or 0,
         "visit_on_time_rate": _ratio(visits.get("visited_on_time") or 0, visits.get("key_persons") or 0),
@@ -389,14 +403,15 @@ def headline(conn: Connection, scope: Scope, code: str | None, span: Span) -> di
     }
 
 
-def children(conn: Connection, scope: Scope, code: str | None, span: Span) -> list[dict]:
-    """The span's figures per child region, in code order (children without rows as zeros)."""
+def children(conn: Connection, scope: Scope, code: str | None, span: Span, patrols=None) -> list[dict]:
+    """The span's figures per child region, in code order (children without rows as zeros).
+    `patrols`: _patrol_week(by_child=True) when the caller has read it."""
     r = resolve(conn, scope, code)
     if r.child_level is None:
         return []
     inc = _incident_children(conn, r, span)
     now_open = {c["code"]: c for c in incidents.children(conn, scope, r.code, span.as_of)}
-    pat = _patrol_week(conn, r, span, True)
+    pat = _patrol_week(conn, r, span, True) if patrols is None else patrols
     grids = regions.grid_count(conn, scope, r.code, by_child=True)
     visits = metrics.visit_counts(conn, r, span.as_of, by_child=True)
     app = _appeal_week(conn, r, span, True)
@@ -444,16 +459,23 @@ def report(conn: Connection, scope: Scope, code: str | None, week: Week, now: dt
     r = resolve(conn, scope, code)
     span = week.span(now)
     prev = span.shifted(-7)
+    trend = incidents.daily_trend(conn, scope, r.code, span.as_of, TREND_DAYS)
+    # A whole week and the one before are exactly the trend's 14 days: no second reading.
+    # (A running week's previous span ends mid-day, which the daily rows cannot split.)
+    this_days, prev_days = (trend[7:], trend[:7]) if span.days == 7 else (None, None)
+    # The children partition the region: the region's patrol totals are their sums.
+    by_child = _patrol_week(conn, r, span, True) if r.child_level else None
+    total = _sum_children(by_child) if by_child is not None else None
     return {
         "region": {"code": r.code, "name": r.name, "level": r.level, "child_level": r.child_level},
         "week": week.label, "monday": week.monday, "sunday": week.sunday,
         "start": span.start, "as_of": span.as_of, "complete": week.complete(now),
         "prev_start": prev.start, "prev_as_of": prev.as_of,
-        "this": headline(conn, scope, r.code, span),
-        "prev": headline(conn, scope, r.code, prev),
-        "trend": incidents.daily_trend(conn, scope, r.code, span.as_of, TREND_DAYS),
+        "this": headline(conn, scope, r.code, span, this_days, total),
+        "prev": headline(conn, scope, r.code, prev, prev_days),
+        "trend": trend,
         "categories": categories(conn, scope, r.code, span),
-        "children": children(conn, scope, r.code, span),
+        "children": children(conn, scope, r.code, span, by_child),
         "overdue": overdue(conn, scope, r.code, span),
         "workers": workers(conn, scope, r.code, span),
         "topics": topics(conn, scope, r.code, span),
