@@ -13,7 +13,7 @@ import threading
 
 from sqlalchemy.engine import Engine
 
-from data_access import DatabaseError, lease, warning_desk, warnings
+from data_access import DatabaseError, lease, rollups, warning_desk, warnings
 from data_access.engine import create_schema
 from data_access.timeutil import now as clock_now
 
@@ -49,6 +49,12 @@ def start(engine: Engine, seconds: float) -> threading.Event | None:
         except DatabaseError as exc:
             log.warning("warnings evaluator: cannot prepare tables (%s)", type(exc).__name__)
         while not stop.is_set():
+            try:  # settle the rollups first (one process at a time; data_access/rollups.py)
+                rollups.catch_up_engine(engine, clock_now(), holder_id(), max(seconds * 10, 600))
+            except DatabaseError as exc:
+                log.warning("rollups catch-up: database unavailable (%s)", type(exc).__name__)
+            except Exception:
+                log.exception("rollups catch-up failed")
             try:
                 raised = evaluate_once(engine, seconds)
                 if raised:

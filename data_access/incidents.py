@@ -15,10 +15,10 @@ import datetime as dt
 from sqlalchemy import and_, case, extract, func, select
 from sqlalchemy.engine import Connection
 
-from . import metrics, quality, regions
+from . import metrics, quality, regions, rollups
 from .schema import incident, region
 from .scope import Scope, in_region, resolve
-from .timeutil import day_start, local_date, local_day
+from .timeutil import SHANGHAI, day_start, local_date, local_day
 
 WEEK_DAYS = 7
 MONTH_DAYS = 30
@@ -65,6 +65,22 @@ def children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime)
     return [{"code": child.code, "name": child.name, "level": child.level,
              **_incident_kpis(raw.get(child.code, {}))}
             for child in regions.children(conn, scope, r.code)]
+
+
+def kpis_and_children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> tuple[dict, list]:
+    """(kpis(), children()) from one pass grouped by child: every counted incident lies in one
+    child, so the region's counts are the children's sums."""
+    r = resolve(conn, scope, code)
+    if r.child_level is None:
+        return kpis(conn, scope, code, now), children(conn, scope, code, now)
+    raw = metrics.incident_counts(conn, r, now, by_child=True)
+    total: dict = {}
+    for slot in raw.values():
+        for k, v in slot.items():
+            total[k] = (total.get(k) or 0) + (v or 0)
+    return _incident_kpis(total), [
+        {"code": child.code, "name": child.name, "level": child.level, **_incident_kpis(raw.get(child.code, {}))}
+        for child in regions.children(conn, scope, r.code)]
 
 
 def flows(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
@@ -176,6 +192,14 @@ def daily_trend(conn: Connection, scope: Scope, code: str | None, now: dt.dateti
     reported: dict[str, int] = {}
     cleared: dict[str, int] = {}
     closed: dict[str, int] = {}
+    settled = rollups.settled_until(conn, now) if r.level in metrics.ROLLUP_LEVELS else None
+    first = local_day(start)
+    if settled is not None and settled > first:
+        # Settled whole days from the rollup; the raw rows from the first unsettled day on.
+        for day, v in rollups.day_sums(conn, rollups.rollup_incident_day, r.level, r.code, first, settled,
+                                       ["reported", "cleared_same_day", "closed"], per_day=True).items():
+            reported[day], cleared[day], closed[day] = v["reported"], v["cleared_same_day"], v["closed"]
+        start = day_start(dt.datetime.combine(settled, dt.time(12), SHANGHAI))
     # One pass over the window's reports gives reports, same-day closings and their closings...
     for rd, cd, n in conn.execute(
             select(rep_day, close_day, func.count()).select_from(joined)

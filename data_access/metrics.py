@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 
-from . import quality, regions
+from . import quality, regions, rollups
 from .schema import appeal, incident, key_person, patrol, visit
 from .scope import Region, Scope, child_column, in_region, resolve
-from .timeutil import day_start
+from .timeutil import SHANGHAI, day_start, local_day
+
+ROLLUP_LEVELS = ("city", "county", "township")  # the day rollups' grain is the township
 
 KEYS = ("incidents_today", "closed_today", "clearance_rate_today", "open_incidents",
         "overdue_incidents", "patrol_coverage_today", "visit_on_time_rate",
@@ -67,42 +69,113 @@ def patrol_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
     ], by_child)
 
 
-def appeal_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
-    """One pass over the last 35 days: today, the 7-day window, its 28-day baseline, 30-day satisfaction."""
+def _appeal_columns(now: dt.datetime) -> list:
     start = day_start(now)
     week = now - dt.timedelta(days=7)
+    month = now - dt.timedelta(days=30)
     received = appeal.c.received_at
     rated = appeal.c.sentiment.isnot(None)
     negative = appeal.c.sentiment < 0
-    return _count_by(conn, appeal, r, [quality.appeal_ok(now), received >= now - dt.timedelta(days=35)], [
+    sat = case((received >= month, appeal.c.satisfaction))
+    return [
         func.count().filter(received >= start).label("appeals_today"),
         func.count().filter(and_(received >= start, rated)).label("rated_sentiment_today"),
         func.count().filter(and_(received >= start, negative)).label("negative_today"),
-        func.avg(case((received >= now - dt.timedelta(days=30), appeal.c.satisfaction))).label("satisfaction_30d"),
+        func.sum(sat).label("satisfaction_sum"),
+        func.count(sat).label("satisfaction_n"),
         func.count().filter(received >= week).label("appeals_7d"),
         func.count().filter(received < week).label("appeals_prev_28d"),
         func.count().filter(and_(received >= week, rated)).label("rated_7d"),
         func.count().filter(and_(received >= week, negative)).label("negative_7d"),
         func.count().filter(and_(received < week, rated)).label("rated_prev_28d"),
         func.count().filter(and_(received < week, negative)).label("negative_prev_28d"),
-    ], by_child)
+    ]
+
+
+def _day_range(day: dt.date):
+    lo = dt.datetime.combine(day, dt.time(), SHANGHAI).astimezone(dt.timezone.utc)
+    return lo, lo + dt.timedelta(days=1)
+
+
+def appeal_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
+    """One pass over the last 35 days: today, the 7-day window, its 28-day baseline, 30-day satisfaction.
+
+    Whole settled days inside a window come from rollup_appeal_day; the days a window
+    boundary cuts, and the days not settled yet (today), from the raw rows."""
+    out = _appeal_sums(conn, r, now, by_child)
+    for slot in out.values():
+        _finish_satisfaction(slot)
+    return out
+
+
+def _finish_satisfaction(slot: dict) -> None:
+    n = slot.pop("satisfaction_n", 0) or 0
+    total = slot.pop("satisfaction_sum", None)
+    slot["satisfaction_30d"] = (float(total) / n) if n else None
+
+
+def _appeal_sums(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
+    """appeal_counts' counters with satisfaction as its sum and count (they add up over children)."""
+    received = appeal.c.received_at
+    since = now - dt.timedelta(days=35)
+    where = [quality.appeal_ok(now), received >= since]
+    settled = rollups.settled_until(conn, now) if r.level in ROLLUP_LEVELS else None
+    if by_child and r.child_level not in ("county", "township"):
+        settled = None
+    edges = {local_day(since), local_day(now - dt.timedelta(days=30)), local_day(now - dt.timedelta(days=7))}
+    if settled is not None:
+        # Raw rows only for the cut days and the unsettled tail.
+        ranges = [_day_range(d) for d in sorted(edges)] + [(_day_range(settled)[0], None)]
+        where.append(or_(*[and_(received >= lo, received < hi) if hi is not None else received >= lo
+                           for lo, hi in ranges]))
+    raw = _count_by(conn, appeal, r, where, _appeal_columns(now), by_child)
+    if settled is not None:
+        _add_appeal_days(conn, r, now, settled, edges, by_child, raw)
+    return raw
+
+
+def _add_appeal_days(conn, r: Region, now, settled: dt.date, edges: set, by_child: bool, out: dict) -> None:
+    """Add the whole settled days between the cut days (each lies wholly inside or outside every window)."""
+    first, week_day = local_day(now - dt.timedelta(days=35)), local_day(now - dt.timedelta(days=7))
+    month_day = local_day(now - dt.timedelta(days=30))
+    cols = ["appeals", "rated", "negative", "satisfaction_sum", "satisfaction_n"]
+    by = f"{r.child_level}_code" if by_child else None
+    # Segments between the cut days: before the 30-day start, before the week, inside the week.
+    segments = [(first + dt.timedelta(days=1), month_day, False, False),
+                (month_day + dt.timedelta(days=1), week_day, False, True),
+                (week_day + dt.timedelta(days=1), settled, True, True)]
+    for lo, hi, in_week, in_month in segments:
+        hi = min(hi, settled)
+        for key, v in rollups.day_sums(conn, rollups.rollup_appeal_day, r.level, r.code, lo, hi, cols,
+                                       by=by).items():
+            slot = out.setdefault(key if by_child else r.code, {})
+            names = (("appeals_7d", "rated_7d", "negative_7d") if in_week
+                     else ("appeals_prev_28d", "rated_prev_28d", "negative_prev_28d"))
+            for name, col in zip(names, ("appeals", "rated", "negative")):
+                slot[name] = (slot.get(name) or 0) + v[col]
+            if in_month:
+                slot["satisfaction_sum"] = (slot.get("satisfaction_sum") or 0) + v["satisfaction_sum"]
+                slot["satisfaction_n"] = (slot.get("satisfaction_n") or 0) + v["satisfaction_n"]
+
+
+def latest_visit(kp, now: dt.datetime):
+    """Each key person's latest visit at or before `now`: one backward probe of the
+    (key_person_id, visited_at) index per person. (A join to visits grouped by person makes
+    PostgreSQL's planner loop over the whole visit table once per person at city scale.)"""
+    return (select(func.max(visit.c.visited_at))
+            .where(visit.c.key_person_id == kp.c.id, visit.c.visited_at <= now).scalar_subquery())
 
 
 def visit_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
     """Key persons, and those whose latest visit is within their interval."""
     joined, located = in_region(key_person, r)
-    # Only visits inside the longest interval can make anyone "on time".
-    longest = conn.execute(select(func.max(key_person.c.visit_interval_days))).scalar() or 0
-    last = (select(visit.c.key_person_id, func.max(visit.c.visited_at).label("last"))
-            .where(visit.c.visited_at <= now, visit.c.visited_at >= now - dt.timedelta(days=longest))
-            .group_by(visit.c.key_person_id).subquery())
     key = child_column(key_person, r) if by_child else None
     if by_child and key is None:
         return {}
-    stmt = (select(key_person.c.id, key_person.c.visit_interval_days, last.c.last,
-                   *( [key.label("key")] if key is not None else []))
-            .select_from(joined.outerjoin(last, last.c.key_person_id == key_person.c.id))
-            .where(located))
+    keys = [key.label("key")] if key is not None else []
+    stmt = (select(key_person.c.id, key_person.c.visit_interval_days,
+                   latest_visit(key_person, now).label("last"), *keys)
+            .select_from(joined).where(located))
     out: dict = {}
     for row in conn.execute(stmt):
         k = row.key if key is not None else r.code
@@ -210,6 +283,34 @@ def summary(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) 
     out = kpis_from_counts(raw, regions.grid_count(conn, scope, r.code))
     out["active_warnings"] = warnings.active_count(conn, scope, r.code)
     return out
+
+
+def summary_and_children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime):
+    """(summary(), by_child()) from one pass grouped by child: each counted row, grid and key
+    person lies in exactly one child, so the region's counters are the children's sums
+    (satisfaction as a sum and a count). Half the queries of calling both."""
+    from . import warnings
+    r = resolve(conn, scope, code)
+    if r.child_level is None:
+        return summary(conn, scope, code, now), by_child(conn, scope, code, now)
+    raw = _merge(incident_counts(conn, r, now, True), patrol_counts(conn, r, now, True),
+                 _appeal_sums(conn, r, now, True), visit_counts(conn, r, now, True))
+    total: dict = {}
+    for slot in raw.values():
+        for k, v in slot.items():
+            total[k] = (total.get(k) or 0) + (v or 0)
+    for slot in [total, *raw.values()]:
+        _finish_satisfaction(slot)
+    grids = regions.grid_count(conn, scope, r.code, by_child=True)
+    head = kpis_from_counts(total, sum(grids.values()))
+    head["active_warnings"] = warnings.active_count(conn, scope, r.code)
+    active = warnings.active_count(conn, scope, r.code, by_child=True)
+    kids = []
+    for child in regions.children(conn, scope, r.code):
+        row = kpis_from_counts(raw.get(child.code, {}), grids.get(child.code, 1 if child.level == "grid" else 0))
+        row["active_warnings"] = active.get(child.code, 0)
+        kids.append({"code": child.code, "name": child.name, "level": child.level, **row})
+    return head, kids
 
 
 def by_child(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:

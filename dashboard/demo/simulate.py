@@ -13,7 +13,8 @@ import time
 from sqlalchemy.exc import OperationalError
 
 from data_access import engine as db
-from data_access import load
+from data_access import load, rollups
+from data_access.timeutil import local_day
 
 from .generate import SCALES, City
 
@@ -35,6 +36,7 @@ def simulate(url: str | None, speed: float = 1.0, tick: float = 2.0, ticks: int 
     last = dt.datetime.now(UTC).replace(microsecond=0)
     log(f"simulating {len(city.grid_code)} grids at ×{speed} (Ctrl-C stops)")
     n = 0
+    settled_on = None  # rows written here are today's: the rollups need a catch-up only at midnight
     while ticks is None or n < ticks:
         time.sleep(tick)
         now = dt.datetime.now(UTC).replace(microsecond=0)
@@ -50,6 +52,9 @@ def simulate(url: str | None, speed: float = 1.0, tick: float = 2.0, ticks: int 
                     written[table] = written.get(table, 0) + load.write_columns(conn, table, cols)
                 written["moved"] = written.get("moved", 0) + load.advance_incidents(
                     conn, now, (now - last).total_seconds() / 60 * speed, moves)
+                if local_day(now) != settled_on:  # first tick, and after midnight: settle the days
+                    rollups.catch_up(conn, now, build_missing=False)
+                    settled_on = local_day(now)
         except OperationalError as exc:  # database busy or away: try again next tick
             log(f"simulator: database unavailable ({type(exc.orig).__name__}); retrying")
             continue
