@@ -22,7 +22,7 @@ SLOW_SECONDS = 300
 
 
 def compute(conn, scope, code, now) -> dict:
-    kpis = incidents.kpis(conn, scope, code, now)
+    kpis, children = incidents.kpis_and_children(conn, scope, code, now)
 
     def slow():
         return {"trend": incidents.daily_trend(conn, scope, code, now),
@@ -32,7 +32,7 @@ def compute(conn, scope, code, now) -> dict:
     return {"kpis": kpis,
             "flows": incidents.flows(conn, scope, code, now),
             "overdue": incidents.overdue(conn, scope, code, now),
-            "children": incidents.children(conn, scope, code, now),
+            "children": children,
             "trend": incidents.with_today(month["trend"], kpis, now),
             "departments": month["departments"]}
 
@@ -40,8 +40,9 @@ def compute(conn, scope, code, now) -> dict:
 def page(code: str | None):
     region, chain, _ = live.place(code)
     snap = live.snapshot(KIND, region.code, compute)
-    return view.incidents_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"), live.first_state(snap),
-                               SLOW_SECONDS)
+    parts = live.page_parts(KIND, region.code, compute, render, "")
+    return view.incidents_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"),
+                               live.first_state(snap, parts), SLOW_SECONDS)
 
 
 def values_patch(values: dict) -> Patch:
@@ -90,7 +91,7 @@ def tick(_n, code, state):
         code = check_code(code)  # any client can send any payload: only a well-formed code goes on
     except RegionError:
         raise PreventUpdate from None
-    return live.tick(KIND, code, state, compute, render, len(OUTPUTS))
+    return live.tick(KIND, code, state, compute, render, len(OUTPUTS), variant="")
 
 
 def register(app) -> None:

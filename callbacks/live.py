@@ -13,11 +13,13 @@ import json
 from typing import Callable
 from urllib.parse import parse_qs
 
+import orjson
 from dash import no_update
+from dash._no_update import NoUpdate
 from dash.exceptions import PreventUpdate
+from plotly.io.json import to_json_plotly
 
-from data_access import DatabaseError, RegionError, regions
-from data_access.cache import remember
+from data_access import DatabaseError, RegionError, cache, regions
 from dashboard import runtime
 from layouts.shell import updated_badge
 
@@ -57,14 +59,26 @@ def place(code: str | None, with_map: bool = False):
     return region, chain, geojson
 
 
-def snapshot(kind: str, code: str | None, compute: Callable) -> dict:
-    """compute(conn, scope, code, now) -> dict of plain values; adds `as_of`."""
+def _entry(kind: str, code: str | None, compute: Callable, stale_ok: bool = True) -> dict:
+    """{"snap", "sig"} of this bucket, computed once for every screen (data_access.cache).
+    The signature is computed with the snapshot and also kept alone under its own key, so
+    an unchanged tick reads a few bytes from the cache instead of the whole snapshot."""
     scope, now = runtime.scope(), runtime.now()
+    seconds = runtime.setting("REFRESH_SECONDS")
 
     def run():
         with runtime.engine().connect() as conn:
-            return {**compute(conn, scope, code, now), "as_of": now}
-    return remember(kind, scope.code, code, now, runtime.setting("REFRESH_SECONDS"), run)
+            snap = {**compute(conn, scope, code, now), "as_of": now}
+        entry = {"snap": snap, "sig": signature(snap)}
+        cache.put(f"{kind}#sig", scope.code, code, now, seconds, entry["sig"])
+        return entry
+    # Screens never wait for a computation when a recent snapshot exists (data_access/cache.py).
+    return cache.remember(kind, scope.code, code, now, seconds, run, stale_ok=stale_ok, background=True)
+
+
+def snapshot(kind: str, code: str | None, compute: Callable) -> dict:
+    """compute(conn, scope, code, now) -> dict of plain values; adds `as_of`."""
+    return _entry(kind, code, compute, stale_ok=False)["snap"]
 
 
 def signature(snap: dict) -> str:
@@ -72,25 +86,79 @@ def signature(snap: dict) -> str:
     return hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
 
 
-def first_state(snap: dict) -> dict:
-    return {"sig": signature(snap), "ok_at": snap["as_of"].isoformat()}
+def _plain(outputs: list) -> tuple[list, list]:
+    """Rendered outputs as plain JSON values (what Dash would send) and a short hash of each.
+    Patches stay patches: the renderer recognises them by their marker, not their class."""
+    values, hashes = [], []
+    for out in outputs:
+        if NoUpdate.is_no_update(out):
+            values.append(no_update)
+            hashes.append(None)
+            continue
+        text = to_json_plotly(out)
+        values.append(orjson.loads(text))
+        hashes.append(hashlib.blake2b(text.encode(), digest_size=6).hexdigest())
+    return values, hashes
+
+
+def rendered(kind: str, code: str | None, entry: dict, render: Callable, variant: str | None) -> dict:
+    """{"values", "hashes"} of render(snap); with a `variant` (the inputs besides the snapshot
+    that the render depends on) it is built once per (snapshot, variant) for every screen."""
+    if variant is None:
+        values, hashes = _plain(list(render(entry["snap"])))
+        return {"values": values, "hashes": hashes}
+    scope = runtime.scope()
+
+    def build():
+        values, hashes = _plain(list(render(entry["snap"])))
+        return {"values": values, "hashes": hashes}
+    return cache.remember(f"{kind}#render:{variant}:{entry['sig']}", scope.code, code, runtime.now(),
+                          runtime.setting("REFRESH_SECONDS"), build, stale_ok=False)
+
+
+def first_state(snap: dict, parts: list | None = None) -> dict:
+    """The state store of a freshly rendered page; `parts` are the hashes of the tick outputs
+    the page already shows, so the first changed tick sends only what differs."""
+    state = {"sig": signature(snap), "ok_at": snap["as_of"].isoformat()}
+    if parts is not None:
+        state["parts"] = parts
+    return state
+
+
+def page_parts(kind: str, code: str | None, compute: Callable, render: Callable, variant: str) -> list:
+    """Hashes of the tick outputs for the page being rendered (same bucket, same snapshot)."""
+    entry = _entry(kind, code, compute, stale_ok=False)
+    return rendered(kind, code, entry, render, variant)["hashes"]
 
 
 def tick(kind: str, code: str | None, state: dict | None, compute: Callable,
-         render: Callable[[dict], list], n_outputs: int) -> list:
-    """Outputs: the view's `n_outputs` values, then the status badge, then the new state."""
-    state = state or {}
+         render: Callable[[dict], list], n_outputs: int, variant: str | None = None) -> list:
+    """Outputs: the view's `n_outputs` values, then the status badge, then the new state.
+
+    Unchanged snapshot: an empty 204. Changed: only the outputs whose rendering differs
+    from what the screen has (their hashes travel in the state store), as plain values."""
+    state = state if isinstance(state, dict) else {}
     nothing = [no_update] * n_outputs
+    stale = bool(state.get("stale_since"))
     try:
-        snap = snapshot(kind, code, compute)
+        if not stale and state.get("sig"):
+            sig = cache.peek(f"{kind}#sig", runtime.scope().code, code, runtime.now(),
+                             runtime.setting("REFRESH_SECONDS"))
+            if sig is not None and sig == state["sig"]:
+                raise PreventUpdate  # unchanged: the answer is an empty 204
+        entry = _entry(kind, code, compute, stale_ok=True)
     except RegionError:
         raise PreventUpdate from None
     except DatabaseError:
         since = state.get("stale_since") or state.get("ok_at") or runtime.now().isoformat()
         return nothing + [updated_badge(None, dt.datetime.fromisoformat(since)),
                           {**state, "stale_since": since}]
-    sig = signature(snap)
-    if sig == state.get("sig") and not state.get("stale_since"):
-        raise PreventUpdate  # unchanged: the answer is an empty 204
-
-    return list(render(snap)) + [updated_badge(snap["as_of"]), first_state(snap)]
+    snap = entry["snap"]
+    if entry["sig"] == state.get("sig") and not stale:
+        raise PreventUpdate
+    out = rendered(kind, code, entry, render, variant)
+    had = state.get("parts") if isinstance(state.get("parts"), list) else []
+    values = [v if i >= len(had) or h is None or had[i] != h else no_update
+              for i, (v, h) in enumerate(zip(out["values"], out["hashes"]))]
+    new_state = {"sig": entry["sig"], "ok_at": snap["as_of"].isoformat(), "parts": out["hashes"]}
+    return values + [updated_badge(snap["as_of"]), new_state]

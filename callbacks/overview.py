@@ -14,7 +14,7 @@ from . import live
 
 
 def compute(conn, scope, code, now) -> dict:
-    summary = metrics.summary(conn, scope, code, now)
+    summary, children = metrics.summary_and_children(conn, scope, code, now)
     # Past days no longer change: recomputed at most hourly with the incident view's own
     # trend function; today's point comes live from the summary.
     today = local_day(now).isoformat()
@@ -22,7 +22,7 @@ def compute(conn, scope, code, now) -> dict:
                      lambda: incidents.daily_trend(conn, scope, code, now, days=7))
     past = [{"day": d["day"], "reported": d["reported"], "closed": d["closed"]}
             for d in month if d["day"] < today][-6:]
-    return {"summary": summary, "children": metrics.by_child(conn, scope, code, now),
+    return {"summary": summary, "children": children,
             "trend": past + [{"day": today, "reported": summary["incidents_today"],
                               "closed": summary["closed_today"]}], "ticker": ticker.latest(conn, scope, code, now)}
 
@@ -30,8 +30,10 @@ def compute(conn, scope, code, now) -> dict:
 def page(code: str | None):
     region, chain, geojson = live.place(code, with_map=True)
     snap = live.snapshot("overview", region.code, compute)
+    measure = view.measure_of(None)
+    parts = live.page_parts("overview", region.code, compute, lambda s: render(s, measure), measure)
     return view.overview_page(region, chain, snap, geojson, runtime.setting("REFRESH_SECONDS"),
-                              live.first_state(snap))
+                              live.first_state(snap, parts))
 
 
 KPI_OUTPUTS = [o for k in HEADLINE for o in (Output(f"kpi-{k}", "children"), Output(f"kpi-{k}", "title"),
@@ -44,20 +46,23 @@ def _map_patch(children: list[dict], measure: str) -> Patch:
     return fig
 
 
-def tick(_n, code, state, measure):
+def render(snap: dict, measure: str) -> list:
     """Only values go back: KPI texts, the map's z (never geometry), the ranking, trend, ticker."""
-    measure = view.measure_of(measure)
+    summary, children = snap["summary"], snap["children"]
+    kpis = [v for k in HEADLINE
+            for v in (kpi_value(k, summary.get(k)), exact(summary.get(k)), kpi_class(k, summary.get(k)))]
+    trend = Patch()
+    trend["data"][0]["y"] = [d["reported"] for d in snap["trend"]]
+    trend["data"][1]["y"] = [d["closed"] for d in snap["trend"]]
+    return kpis + [_map_patch(children, measure), view.children_table(children), trend,
+                   view.ticker(snap["ticker"])]
 
-    def render(snap: dict) -> list:
-        summary, children = snap["summary"], snap["children"]
-        kpis = [v for k in HEADLINE
-                for v in (kpi_value(k, summary.get(k)), exact(summary.get(k)), kpi_class(k, summary.get(k)))]
-        trend = Patch()
-        trend["data"][0]["y"] = [d["reported"] for d in snap["trend"]]
-        trend["data"][1]["y"] = [d["closed"] for d in snap["trend"]]
-        return kpis + [_map_patch(children, measure), view.children_table(children), trend,
-                       view.ticker(snap["ticker"])]
-    return live.tick("overview", code, state, compute, render, len(KPI_OUTPUTS) + 4)
+
+def tick(_n, code, state, measure):
+    measure = view.measure_of(measure)
+    # The measure is part of the rendering: one rendering per (snapshot, measure) for all screens.
+    return live.tick("overview", code, state, compute, lambda snap: render(snap, measure),
+                     len(KPI_OUTPUTS) + 4, variant=measure)
 
 
 def switch_measure(measure, code):

@@ -36,7 +36,8 @@ def page(code: str | None):
     region, chain, geojson = live.place(code, with_map=True)
     snap = live.snapshot("patrols", region.code, compute)
     refresh = runtime.setting("REFRESH_SECONDS")
-    return view.patrols_page(region, chain, snap, geojson, refresh, live.first_state(snap),
+    parts = live.page_parts("patrols", region.code, compute, render, "")
+    return view.patrols_page(region, chain, snap, geojson, refresh, live.first_state(snap, parts),
                              max(refresh, WORKER_TICK_SECONDS))
 
 
@@ -66,7 +67,7 @@ OUTPUTS = [Output("pat-kpis", "children"), Output("pat-map", "figure"), Output("
 
 
 def tick(_n, code, state):
-    return live.tick("patrols", code, state, compute, render, len(OUTPUTS))
+    return live.tick("patrols", code, state, compute, render, len(OUTPUTS), variant="")
 
 
 def render_workers(snap: dict) -> list:
@@ -74,7 +75,7 @@ def render_workers(snap: dict) -> list:
 
 
 def tick_workers(_n, code, state):
-    return live.tick("patrols-workers-snap", code, state, compute_workers, render_workers, 2)
+    return live.tick("patrols-workers-snap", code, state, compute_workers, render_workers, 2, variant="")
 
 
 def _region_code(value) -> str | None:
