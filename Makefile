@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 DB_URL ?= sqlite:///var/redgrid.db
 SPEED ?= 10
 
-.PHONY: run test seed simulate serve clean-db
+.PHONY: run test seed simulate serve clean-db bench
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON_BIN) -m venv $(VENV)
@@ -37,3 +37,16 @@ seed: $(VENV)/.installed
 
 clean-db:
 	rm -f var/redgrid.db var/redgrid.db-wal var/redgrid.db-shm
+
+# Speed and scale (issue #6): the benchmarks that fit in 15 minutes against a seeded city
+# (python -m dashboard seed --db $(BENCH_DB) --scale city); results in benchmarks/results/.
+BENCH_DB ?= postgresql://postgres@127.0.0.1/redgrid_city
+bench: $(VENV)/.installed
+	$(PY) -m pip install -q -r benchmarks/requirements.txt
+	$(PY) benchmarks/view_speed.py --db $(BENCH_DB) --runs 3 --ticks 100 --naive-runs 1 \
+	  --out benchmarks/results/views.json
+	$(PY) benchmarks/load_test.py --db $(BENCH_DB) --steps 10,300 --duration 45 --warm 15 \
+	  --out benchmarks/results/load.json
+	$(PY) benchmarks/load_test.py --db $(BENCH_DB) --steps 100,300,600,900 --duration 30 --warm 10 \
+	  --out benchmarks/results/saturation.json
+	$(PY) benchmarks/saturation.py benchmarks/results/saturation.json --png benchmarks/results/saturation.png

@@ -1,0 +1,60 @@
+"""gunicorn entry for the load benchmarks: the real app plus counters, nothing else changed.
+
+    REDGRID_BENCH_DIR=/tmp/rg-bench gunicorn -w 4 benchmarks.bench_wsgi:server
+
+Each worker counts the SQL statements its engine runs (SQLAlchemy
+`before_cursor_execute`), the requests it serves and the snapshots it computed,
+waited for or answered stale (data_access.cache.stats), and writes them with its
+RSS to $REDGRID_BENCH_DIR/<pid>.json once a second. The load test sums the
+files of all workers of all instances. The production entry (dashboard.wsgi)
+has none of this.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+
+from dashboard import create_app
+from dashboard.runtime import ENGINE_KEY
+from data_access import cache as snapshots
+
+app = create_app()
+server = app.server
+_counts = {"statements": 0, "requests": 0}
+_dir = Path(os.environ.get("REDGRID_BENCH_DIR", "/tmp/redgrid-bench"))
+
+
+@event.listens_for(server.extensions[ENGINE_KEY], "before_cursor_execute")
+def _count_statement(*_args, **_kw):
+    _counts["statements"] += 1
+
+
+@server.before_request
+def _count_request():
+    _counts["requests"] += 1
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _writer():
+    _dir.mkdir(parents=True, exist_ok=True)
+    path = _dir / f"{os.getpid()}.json"
+    while True:
+        body = {"pid": os.getpid(), "t": time.time(), "rss_mb": round(_rss_mb(), 1), **_counts,
+                **{f"snap_{k}": v for k, v in snapshots.stats.items()}}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(body))
+        tmp.replace(path)
+        time.sleep(1.0)
+
+
+# gunicorn imports this module in each worker (no --preload), so each has its own thread.
+threading.Thread(target=_writer, name="bench-counters", daemon=True).start()
