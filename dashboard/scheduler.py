@@ -12,6 +12,7 @@ import socket
 import threading
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from data_access import DatabaseError, lease, rollups, warning_desk, warnings
 from data_access.engine import create_schema
@@ -59,6 +60,8 @@ def start(engine: Engine, seconds: float) -> threading.Event | None:
                 raised = evaluate_once(engine, seconds)
                 if raised:
                     log.info("warnings: raised %d", len(raised))
+            except IntegrityError:  # two workers created the lease row at once: the other one won
+                log.info("warnings evaluator: lease taken by another worker")
             except DatabaseError as exc:  # the database went away: try again next interval
                 log.warning("warnings evaluator: database unavailable (%s)", type(exc).__name__)
             except Exception:  # a bug in one rule must not stop the evaluator for good
