@@ -5,7 +5,8 @@
 
 Each run is what `python -m dashboard briefing` does after connecting: gather the week's
 figures (data), render the charts in one headless Chromium (charts), write each file.
-Prints a Markdown table of the first run and the median / max of all runs, per level.
+Prints a Markdown table of the first run and the median / max of all runs, per level;
+`cpu` is this process's CPU time (the wall-clock columns depend on what else runs).
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def main() -> int:
     week = data.parse_week(args.week) if args.week else data.last_complete_week(at)
     formats = parse_formats(args.formats)
     engine = make_engine(args.db, statement_timeout_ms=300_000)
-    steps = ["data", "charts", *formats, "total"]
+    steps = ["data", "charts", *formats, "total", "cpu"]
     print(f"Weekly briefing {week.label}, {args.db.split('://')[0]}, formats {','.join(formats)}, "
           f"{args.runs} runs (s): first run, then median / max\n")
     print("| level | " + " | ".join(steps) + " | sizes (KB) |")
@@ -50,10 +51,13 @@ def main() -> int:
         code = LEVEL_CODES[level]
         runs, sizes = [], {}
         for _ in range(args.runs):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with engine.connect() as conn:
                 _, files, timings = make(conn, scope_of(conn, "450800"), code, week, at, formats)
             timings["total"] = time.perf_counter() - started
+            # CPU seconds of this process (Python and SQLite; Chromium not counted): what the
+            # briefing costs whatever else shares the machine.
+            timings["cpu"] = time.process_time() - cpu
             runs.append(timings)
             sizes = {f: len(b) // 1024 for f, b in files.items()}
         cells = []
