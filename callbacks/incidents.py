@@ -38,11 +38,12 @@ def compute(conn, scope, code, now) -> dict:
 
 
 def page(code: str | None):
-    region, chain, _ = live.place(code)
-    snap = live.snapshot(KIND, region.code, compute)
-    parts = live.page_parts(KIND, region.code, compute, render, "")
-    return view.incidents_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"),
-                               live.first_state(snap, parts), SLOW_SECONDS)
+    def build(snap):
+        region, chain, _ = live.place(code)
+        parts = live.page_parts(KIND, region.code, compute, render, "")
+        return view.incidents_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"),
+                                   live.first_state(snap, parts), SLOW_SECONDS)
+    return live.cached_page(KIND, code or runtime.scope().code, compute, build)
 
 
 def values_patch(values: dict) -> Patch:

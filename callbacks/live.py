@@ -59,10 +59,10 @@ def place(code: str | None, with_map: bool = False):
     return region, chain, geojson
 
 
-def _entry(kind: str, code: str | None, compute: Callable, stale_ok: bool = True) -> dict:
-    """{"snap", "sig"} of this bucket, computed once for every screen (data_access.cache).
-    The signature is computed with the snapshot and also kept alone under its own key, so
-    an unchanged tick reads a few bytes from the cache instead of the whole snapshot."""
+def _runner(kind: str, code: str | None, compute: Callable):
+    """The computation of this bucket's entry {"snap", "sig"}. The signature and the time are
+    also kept alone under their own key ({kind}#sig: [sig, as_of]), so a tick reads a few
+    bytes from the cache instead of the whole snapshot."""
     scope, now = runtime.scope(), runtime.now()
     seconds = runtime.setting("REFRESH_SECONDS")
 
@@ -70,9 +70,15 @@ def _entry(kind: str, code: str | None, compute: Callable, stale_ok: bool = True
         with runtime.engine().connect() as conn:
             snap = {**compute(conn, scope, code, now), "as_of": now}
         entry = {"snap": snap, "sig": signature(snap)}
-        cache.put(f"{kind}#sig", scope.code, code, now, seconds, entry["sig"])
+        cache.put(f"{kind}#sig", scope.code, code, now, seconds, [entry["sig"], now.isoformat()])
         return entry
-    # Screens never wait for a computation when a recent snapshot exists (data_access/cache.py).
+    return scope, now, seconds, run
+
+
+def _entry(kind: str, code: str | None, compute: Callable, stale_ok: bool = True) -> dict:
+    """{"snap", "sig"} of this bucket, computed once for every screen (data_access.cache).
+    Screens never wait for a computation when a recent snapshot exists."""
+    scope, now, seconds, run = _runner(kind, code, compute)
     return cache.remember(kind, scope.code, code, now, seconds, run, stale_ok=stale_ok, background=True)
 
 
@@ -125,6 +131,22 @@ def first_state(snap: dict, parts: list | None = None) -> dict:
     return state
 
 
+PAGE_SECONDS = 60  # a rendered page is kept this long per snapshot signature
+
+
+def cached_page(kind: str, code: str | None, compute: Callable, build: Callable[[dict], object]):
+    """A view's page for a region, rendered once per snapshot for every screen that opens it
+    (a wall of screens reopening at once costs one rendering, not one each), as plain JSON.
+    build(snap) renders it (placing the region, which refuses a code outside the scope)."""
+    entry = _entry(kind, code, compute)
+    scope = runtime.scope()
+
+    def render():
+        return orjson.loads(to_json_plotly(build(entry["snap"])))
+    return cache.remember(f"{kind}#page:{entry['sig']}", scope.code, code, runtime.now(), PAGE_SECONDS, render,
+                          stale_ok=False)
+
+
 def page_parts(kind: str, code: str | None, compute: Callable, render: Callable, variant: str) -> list:
     """Hashes of the tick outputs for the page being rendered (same bucket, same snapshot)."""
     entry = _entry(kind, code, compute, stale_ok=False)
@@ -141,11 +163,10 @@ def tick(kind: str, code: str | None, state: dict | None, compute: Callable,
     nothing = [no_update] * n_outputs
     stale = bool(state.get("stale_since"))
     try:
-        if not stale and state.get("sig"):
-            sig = cache.peek(f"{kind}#sig", runtime.scope().code, code, runtime.now(),
-                             runtime.setting("REFRESH_SECONDS"))
-            if sig is not None and sig == state["sig"]:
-                raise PreventUpdate  # unchanged: the answer is an empty 204
+        if not stale:
+            quick = _from_signature(kind, code, state, compute, render, variant)
+            if quick is not None:
+                return quick
         entry = _entry(kind, code, compute, stale_ok=True)
     except RegionError:
         raise PreventUpdate from None
@@ -156,9 +177,32 @@ def tick(kind: str, code: str | None, state: dict | None, compute: Callable,
     snap = entry["snap"]
     if entry["sig"] == state.get("sig") and not stale:
         raise PreventUpdate
-    out = rendered(kind, code, entry, render, variant)
+    return _answer(rendered(kind, code, entry, render, variant), entry["sig"], snap["as_of"], state)
+
+
+def _answer(out: dict, sig: str, as_of: dt.datetime, state: dict) -> list:
+    """The outputs the screen does not have yet, the badge, and the new state."""
     had = state.get("parts") if isinstance(state.get("parts"), list) else []
     values = [v if i >= len(had) or h is None or had[i] != h else no_update
               for i, (v, h) in enumerate(zip(out["values"], out["hashes"]))]
-    new_state = {"sig": entry["sig"], "ok_at": snap["as_of"].isoformat(), "parts": out["hashes"]}
-    return values + [updated_badge(snap["as_of"]), new_state]
+    return values + [updated_badge(as_of), {"sig": sig, "ok_at": as_of.isoformat(), "parts": out["hashes"]}]
+
+
+def _from_signature(kind, code, state, compute, render, variant) -> list | None:
+    """The cheap path of a tick: the signature (this bucket's, else the latest while this one is
+    computed in a thread) and, when it changed, the shared rendering — never the snapshot.
+    None when neither is in the cache (the caller takes the full path)."""
+    scope, now, seconds, run = _runner(kind, code, compute)
+    head = cache.peek(f"{kind}#sig", scope.code, code, now, seconds)
+    if head is None:
+        cache.refresh(kind, scope.code, code, now, seconds, run)
+        head = cache.peek_latest(f"{kind}#sig", scope.code, code)
+    if head is None:
+        return None
+    sig, as_of = head[0], dt.datetime.fromisoformat(head[1])
+    if sig == state.get("sig"):
+        raise PreventUpdate  # unchanged: the answer is an empty 204
+    if variant is None:
+        return None
+    out = cache.peek_latest(f"{kind}#render:{variant}:{sig}", scope.code, code)
+    return None if out is None else _answer(out, sig, as_of, state)

@@ -28,12 +28,18 @@ def compute(conn, scope, code, now) -> dict:
 
 
 def page(code: str | None):
-    region, chain, geojson = live.place(code, with_map=True)
-    snap = live.snapshot("overview", region.code, compute)
-    measure = view.measure_of(None)
-    parts = live.page_parts("overview", region.code, compute, lambda s: render(s, measure), measure)
-    return view.overview_page(region, chain, snap, geojson, runtime.setting("REFRESH_SECONDS"),
-                              live.first_state(snap, parts))
+    def build(snap):
+        region, chain, geojson = live.place(code, with_map=True)
+        measure = view.measure_of(None)
+        parts = live.page_parts("overview", region.code, compute, lambda s: render(s, measure), measure)
+        return view.overview_page(region, chain, snap, geojson, runtime.setting("REFRESH_SECONDS"),
+                                  live.first_state(snap, parts))
+    return live.cached_page("overview", _region(code), compute, build)
+
+
+def _region(code: str | None) -> str:
+    """The region a page shows (the scope's root when the URL names none)."""
+    return code or runtime.scope().code
 
 
 KPI_OUTPUTS = [o for k in HEADLINE for o in (Output(f"kpi-{k}", "children"), Output(f"kpi-{k}", "title"),

@@ -22,8 +22,8 @@ WORKER_TICK_SECONDS = 60
 
 
 def compute(conn, scope, code, now) -> dict:
-    return {**patrols.coverage(conn, scope, code, now),
-            "visits": patrols.visits_by_category(conn, scope, code, now)}
+    visits = patrols.visits_by_category(conn, scope, code, now)
+    return {**patrols.coverage(conn, scope, code, now, categories=visits), "visits": visits}
 
 
 def compute_workers(conn, scope, code, now) -> dict:
@@ -33,12 +33,13 @@ def compute_workers(conn, scope, code, now) -> dict:
 
 
 def page(code: str | None):
-    region, chain, geojson = live.place(code, with_map=True)
-    snap = live.snapshot("patrols", region.code, compute)
-    refresh = runtime.setting("REFRESH_SECONDS")
-    parts = live.page_parts("patrols", region.code, compute, render, "")
-    return view.patrols_page(region, chain, snap, geojson, refresh, live.first_state(snap, parts),
-                             max(refresh, WORKER_TICK_SECONDS))
+    def build(snap):
+        region, chain, geojson = live.place(code, with_map=True)
+        refresh = runtime.setting("REFRESH_SECONDS")
+        parts = live.page_parts("patrols", region.code, compute, render, "")
+        return view.patrols_page(region, chain, snap, geojson, refresh, live.first_state(snap, parts),
+                                 max(refresh, WORKER_TICK_SECONDS))
+    return live.cached_page("patrols", code or runtime.scope().code, compute, build)
 
 
 def render(snap: dict) -> list:

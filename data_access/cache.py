@@ -78,10 +78,34 @@ def peek(kind: str, scope_code: str, region_code: str | None, now: dt.datetime, 
     return _get(key_of(kind, scope_code, region_code, bucket(now, seconds)))
 
 
+def peek_latest(kind: str, scope_code: str, region_code: str | None):
+    """The latest value stored for this kind and region, of whatever bucket (None: none)."""
+    if not active():
+        return None
+    return _get(key_of(kind, scope_code, region_code, "latest"))
+
+
 def put(kind: str, scope_code: str, region_code: str | None, now: dt.datetime, seconds: int, value) -> None:
-    """Store a value for this bucket (a small companion of a snapshot, e.g. its signature)."""
+    """Store a value for this bucket, and as the latest (a small companion of a snapshot,
+    e.g. its signature)."""
     if active():
         _set(key_of(kind, scope_code, region_code, bucket(now, seconds)), value, max(2 * int(seconds), 10))
+        _set(key_of(kind, scope_code, region_code, "latest"), value, max(LATEST_BUCKETS * int(seconds), 60))
+
+
+def refresh(kind: str, scope_code: str, region_code: str | None, now: dt.datetime, seconds: int,
+            compute: Callable[[], object]) -> None:
+    """Make sure this bucket gets computed, in a thread, without reading any value."""
+    if not active():
+        return
+    key = key_of(kind, scope_code, region_code, bucket(now, seconds))
+    try:
+        there = bool(cache.has(key))
+    except Exception:
+        there = False
+    if not there:
+        _refresh_in_background(key, key_of(kind, scope_code, region_code, "latest"),
+                               (max(2 * int(seconds), 10), max(LATEST_BUCKETS * int(seconds), 60)), compute)
 
 
 def remember(kind: str, scope_code: str, region_code: str | None, now: dt.datetime,

@@ -66,7 +66,9 @@ def _last_patrols(conn: Connection, r: Region, now: dt.datetime) -> tuple[dict, 
     of the whole patrol table. Grids without a patrol in the window get a second,
     equally cheap check that tells "older than the window" from "never".
     """
-    kept_since = rollups.running_max_usable(conn, now)
+    # The running maximum pays off for a city's or a county's thousands of grids; a township's
+    # few dozen index seeks are as cheap and always read the rows as they are now.
+    kept_since = rollups.running_max_usable(conn, now) if r.level in ("city", "county") else None
     if kept_since is not None:
         return _last_patrols_rolled(conn, r, now, kept_since)
     outer = region.alias("o")
@@ -138,7 +140,8 @@ def _ratio(num, den):
     return None if not den else round(num / den, 4)
 
 
-def coverage(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
+def coverage(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
+             categories: list[dict] | None = None) -> dict:
     """KPIs, each child's coverage and staleness, and the blind-spot grids.
 
     summary: patrol_coverage_today and visit_on_time_rate (the definitions of
@@ -185,7 +188,13 @@ def coverage(conn: Connection, scope: Scope, code: str | None, now: dt.datetime)
     # The two headline rates are metrics.summary's own: its patrol and visit counters,
     # finished by the same function (the costly appeal counters are not needed here).
     today = metrics.patrol_counts(conn, r, now).get(r.code, {})
-    visits = metrics.visit_counts(conn, r, now).get(r.code, {})
+    if categories is not None:
+        # visits_by_category's rows for the same region and moment already count every key
+        # person and who is on time (the same rule): no second pass over the key persons.
+        visits = {"key_persons": sum(c["persons"] for c in categories),
+                  "visited_on_time": sum(c["on_time"] for c in categories)}
+    else:
+        visits = metrics.visit_counts(conn, r, now).get(r.code, {})
     total = len(grids)
     k = metrics.kpis_from_counts({**today, **visits}, total)
     summary = {

@@ -206,4 +206,6 @@ def test_roll008_one_pass_over_children_equals_the_two_calls(engine, city_scope)
                 k, c = incidents.kpis_and_children(conn, city_scope, code, at)
                 assert k == incidents.kpis(conn, city_scope, code, at), code
                 assert c == incidents.children(conn, city_scope, code, at), code
-
+                cats = patrols.visits_by_category(conn, city_scope, code, at)
+                assert patrols.coverage(conn, city_scope, code, at, categories=cats) == \
+                    patrols.coverage(conn, city_scope, code, at), code
