@@ -7,9 +7,12 @@ from elsewhere. Map tiles and fonts are local, so nothing else is needed.
 """
 from __future__ import annotations
 
+import json
 import logging
+import re
 
 from flask import current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 
 HASHES_KEY = "CSP_SCRIPT_HASHES"
 
@@ -43,7 +46,30 @@ def add_headers(response):
     return response
 
 
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+class _JSONProvider(DefaultJSONProvider):
+    """Bodies that are not JSON text are malformed input (400), not server errors: nested deeper
+    than the parser goes, or carrying a lone UTF-16 surrogate (no UTF-8 text, no database column
+    can hold one)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deep") from None
+        text = s.decode("utf-8", "replace") if isinstance(s, (bytes, bytearray)) else s
+        if isinstance(text, str) and _SURROGATE.search(text):
+            try:
+                json.dumps(value, ensure_ascii=False).encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("JSON carries a lone surrogate") from None
+        return value
+
+
 def init_app(server) -> None:
+    server.json = _JSONProvider(server)
     server.after_request(add_headers)
     server.register_error_handler(Exception, _unexpected)
 
@@ -57,6 +83,30 @@ def _unexpected(exc):
     return jsonify({"error": "服务器内部错误，已记录日志"}), 500
 
 
+def _entry_ok(entry, spec: dict) -> bool:
+    """One inputs/state entry shaped as the renderer sends it: {"id", "property", "value"} for a
+    plain id, a list of those with id dicts of the pattern's shape for ALL / ALLSMALLER."""
+    if not spec["id"].startswith("{"):
+        return isinstance(entry, dict) and entry.get("id") == spec["id"] and entry.get("property") == spec["property"]
+    pattern = json.loads(spec["id"])
+    fixed = {k: v for k, v in pattern.items() if not isinstance(v, list)}
+    many = any(v in (["ALL"], ["ALLSMALLER"]) for v in pattern.values())
+    items = entry if many else [entry]
+    return isinstance(items, list) and all(
+        isinstance(x, dict) and x.get("property") == spec["property"] and isinstance(x.get("id"), dict)
+        and set(x["id"]) == set(pattern) and all(x["id"][k] == v for k, v in fixed.items())
+        and all(isinstance(x["id"][k], (str, int, float, bool)) for k in pattern)
+        for x in items)
+
+
+def _outputs_ok(key: str, outputs) -> bool:
+    n = key.count("...") + 1 if key.startswith("..") else 1
+    items = outputs if key.startswith("..") else [outputs]
+    return isinstance(items, list) and len(items) == n and all(
+        isinstance(o, dict) and isinstance(o.get("id"), (str, dict)) and isinstance(o.get("property"), str)
+        for o in items)
+
+
 def guard_callbacks(app) -> None:
     """Dash answers a malformed /_dash-update-component body (unknown output, a browser-only
     callback, wrong shapes) with a 500; refuse those with a 400 before Dash sees them."""
@@ -68,12 +118,19 @@ def guard_callbacks(app) -> None:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return jsonify({"error": "无效的回调请求"}), 400
-        spec = callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
-        shapes_ok = (isinstance(body.get("inputs"), list) and isinstance(body.get("state", []), list)
-                     and isinstance(body.get("changedPropIds", []), list)
-                     and all(isinstance(x, dict) for x in [*body["inputs"], *body.get("state", [])]))
-        if spec is None or "callback" not in spec or not shapes_ok \
-                or len(body["inputs"]) != len(spec["inputs"]) or len(body.get("state", [])) != len(spec["state"]):
+        key = body.get("output")
+        spec = callback_map.get(key) if isinstance(key, str) else None
+        if spec is None or "callback" not in spec:
+            return jsonify({"error": "无效的回调请求"}), 400
+        inputs, state = body.get("inputs"), body.get("state", [])
+        changed = body.get("changedPropIds", [])
+        shapes_ok = (isinstance(inputs, list) and isinstance(state, list) and isinstance(changed, list)
+                     and len(inputs) == len(spec["inputs"]) and len(state) == len(spec["state"])
+                     and all(isinstance(c, str) for c in changed)
+                     and all(_entry_ok(e, s) for e, s in zip(inputs, spec["inputs"]))
+                     and all(_entry_ok(e, s) for e, s in zip(state, spec["state"]))
+                     and ("outputs" not in body or _outputs_ok(key, body["outputs"])))
+        if not shapes_ok:
             return jsonify({"error": "无效的回调请求"}), 400
         return None
     app.server.before_request(check)
