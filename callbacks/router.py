@@ -21,6 +21,9 @@ VIEWS["/briefing"] = briefing.page
 
 
 def render(pathname: str | None, search: str | None):
+    # Any client can send any JSON here: a URL is text or nothing.
+    if not isinstance(pathname, (str, type(None))) or not isinstance(search, (str, type(None))):
+        return error_page("地址无效", 400)
     pathname = (pathname or "/")[:MAX_QUERY]
     try:
         if pathname in VIEWS:
