@@ -80,7 +80,7 @@ def queue(_tick, levels, rules, status, _changed, selected, search):
         return view.queue_list([], {}, None)
     try:
         with runtime.engine().connect() as conn:
-            rows = warning_desk.queue(conn, runtime.scope(), live.region_from_search(search), runtime.now(),
+            rows = warning_desk.queue(conn, runtime.scope(), live.region_from_search(_text(search)), runtime.now(),
                                       statuses, levels, rules)
             names = _names(conn, rows)
     except RegionError as exc:
@@ -88,6 +88,11 @@ def queue(_tick, levels, rules, status, _changed, selected, search):
     except DatabaseError:
         raise PreventUpdate  # keep the last good queue on screen
     return view.queue_list(rows, names, _selected_id(selected))
+
+
+def _text(value) -> str | None:
+    """A URL part from the client: text or nothing (any JSON can arrive)."""
+    return value if isinstance(value, str) else None
 
 
 def _selected_id(selected) -> int | None:
@@ -158,6 +163,7 @@ def _int_list(values) -> list[int]:
 def alarm(_tick, pathname, search, pinned, released, state):
     """Unacknowledged red/orange warnings of the region on screen: one cached list per
     (scope, region, bucket) whatever the number of screens; nothing sent when unchanged."""
+    pathname, search = _text(pathname), _text(search)
     code = live.region_of(pathname, search)
     scope, now = runtime.scope(), runtime.now()
     seconds = runtime.setting("ALARM_SECONDS")
