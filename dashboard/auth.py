@@ -116,10 +116,18 @@ def client_ip() -> str:
     return (request.remote_addr or "")[:64]
 
 
+def _text(value):
+    """Client text as a database can keep it: PostgreSQL refuses NUL in text, and an audit row
+    (or a lookup) must not fail on it — that would let a NUL in a reason skip the audit."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
 def _audit(action: str, actor: str | None, target: str | None = None, detail=None, ok: bool = True) -> None:
+    if isinstance(detail, dict):
+        detail = {k: _text(v) for k, v in detail.items()}
     try:
         with runtime.engine().begin() as conn:
-            users.audit(conn, clock_now(), actor, action, target, detail, client_ip(), ok)
+            users.audit(conn, clock_now(), _text(actor), action, _text(target), _text(detail), client_ip(), ok)
     except DatabaseError:
         current_app.logger.warning("audit log unavailable: %s %s", action, actor)
 
@@ -245,7 +253,7 @@ def login_form():
 @bp.post("/login")
 def login():
     form = request.form
-    username, password = form.get("username", "")[:64], form.get("password", "")[:256]
+    username, password = _text(form.get("username", "")[:64]), form.get("password", "")[:256]
     next_path = form.get("next")
     sent = form.get("csrf_token", "")
     if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):

@@ -88,7 +88,7 @@ def _clean(text, limit: int, what: str) -> str:
         return ""
     if not isinstance(text, str):
         raise ActionRefused(f"{what}格式不对")
-    text = " ".join(text.split())
+    text = " ".join(text.replace("\x00", " ").split())  # PostgreSQL text cannot hold NUL
     if len(text) > limit:
         raise ActionRefused(f"{what}不能超过 {limit} 字")
     return text
