@@ -5,9 +5,10 @@
 Each worker counts the SQL statements its engine runs (SQLAlchemy
 `before_cursor_execute`), the requests it serves and the snapshots it computed,
 waited for or answered stale (data_access.cache.stats), and writes them with its
-RSS to $REDGRID_BENCH_DIR/<pid>.json once a second. The load test sums the
-files of all workers of all instances. The production entry (dashboard.wsgi)
-has none of this.
+RSS to $REDGRID_BENCH_DIR/<pid>.json once a second. `python -m
+benchmarks.bench_wsgi` runs the snapshot refresher (callbacks/live.py) counted the
+same way. The load test sums the files of all processes of all instances. The
+production entries (dashboard.wsgi, python -m callbacks.live) have none of this.
 """
 from __future__ import annotations
 
@@ -23,20 +24,20 @@ from dashboard import create_app
 from dashboard.runtime import ENGINE_KEY
 from data_access import cache as snapshots
 
-app = create_app()
-server = app.server
 _counts = {"statements": 0, "requests": 0}
 _dir = Path(os.environ.get("REDGRID_BENCH_DIR", "/tmp/redgrid-bench"))
 
 
-@event.listens_for(server.extensions[ENGINE_KEY], "before_cursor_execute")
-def _count_statement(*_args, **_kw):
-    _counts["statements"] += 1
+def instrument(server) -> None:
+    """Count this process's SQL statements and requests, and write them once a second."""
+    def count_statement(*_args, **_kw):
+        _counts["statements"] += 1
 
-
-@server.before_request
-def _count_request():
-    _counts["requests"] += 1
+    def count_request():
+        _counts["requests"] += 1
+    event.listen(server.extensions[ENGINE_KEY], "before_cursor_execute", count_statement)
+    server.before_request(count_request)
+    threading.Thread(target=_writer, name="bench-counters", daemon=True).start()
 
 
 def _rss_mb() -> float:
@@ -56,5 +57,19 @@ def _writer():
         time.sleep(1.0)
 
 
-# gunicorn imports this module in each worker (no --preload), so each has its own thread.
-threading.Thread(target=_writer, name="bench-counters", daemon=True).start()
+def refresher() -> int:
+    """`python -m benchmarks.bench_wsgi refresher`: the snapshot refresher, counted the same way."""
+    app = create_app({"WARNINGS_EVALUATE_SECONDS": 0})
+    instrument(app.server)
+    snapshots.run_refresher(app.server)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(refresher())
+else:
+    # gunicorn imports this module in each worker (no --preload): each counts on its own.
+    app = create_app()
+    server = app.server
+    instrument(server)

@@ -84,6 +84,9 @@ class Stack:
             self._start([str(ROOT / ".venv/bin/gunicorn"), "-w", str(a.workers), "-b", f"127.0.0.1:{port}",
                          "--timeout", "60", "--graceful-timeout", "5", "benchmarks.bench_wsgi:server"],
                         env={**env, "REDGRID_BENCH_DIR": str(self.bench_dir / f"i{i}")}, log=f"gunicorn{i}")
+        for i in range(a.refreshers):  # live snapshots computed off the web workers (callbacks/live.py)
+            self._start([str(ROOT / ".venv/bin/python"), "-m", "benchmarks.bench_wsgi"],
+                        env={**env, "REDGRID_BENCH_DIR": str(self.bench_dir / f"r{i}")}, log=f"refresher{i}")
         for port in self.ports:
             _wait_port(port, 120)
         self.base = f"http://127.0.0.1:{self.ports[0]}"
@@ -212,7 +215,8 @@ async def _step(stack: Stack, screens: int, args, auth) -> dict:
         "by_callback": _by_callback(rec.rows, since),
         "statements_per_interval": round((_sum(w1, "statements") - _sum(w0, "statements")) / intervals, 1),
         "app_requests_per_interval": round((_sum(w1, "requests") - _sum(w0, "requests")) / intervals, 1),
-        "snapshots": {k: _sum(w1, k) - _sum(w0, k) for k in ("snap_computed", "snap_waited", "snap_stale")},
+        "snapshots": {k: _sum(w1, k) - _sum(w0, k)
+                      for k in ("snap_computed", "snap_waited", "snap_stale", "snap_background", "snap_handed_off")},
         "rss_mb": rss, "workers": len(w1),
     }
     if pg0 and pg1:
@@ -239,6 +243,8 @@ def main() -> int:
     ap.add_argument("--mix", default=WALL)
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--instances", type=int, default=1, help="2 = two gunicorns behind nginx")
+    ap.add_argument("--refreshers", type=int, default=1,
+                    help="refresher processes computing the live snapshots (0 = the web workers do)")
     ap.add_argument("--port", type=int, default=8150)
     ap.add_argument("--redis-port", type=int, default=6390)
     ap.add_argument("--simulate", type=float, default=1.0, help="simulator speed while loading (0 = off)")
@@ -258,6 +264,7 @@ def main() -> int:
         auth.kiosk = kiosk_token(args.db)  # each screen signs in once, as a wall screen does
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop what we started on a plain kill too
     results = {"db": args.db.split("@")[-1], "workers": args.workers, "instances": args.instances,
+               "refreshers": args.refreshers,
                "mix": args.mix, "started": time.strftime("%Y-%m-%d %H:%M:%S"), "steps": []}
     with Stack(args) as stack:
         for n in [int(x) for x in args.steps.split(",")]:

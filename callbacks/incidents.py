@@ -101,3 +101,7 @@ def register(app) -> None:
         Input("inc-tick", "n_intervals"), State("inc-region", "data"), State("inc-state", "data"),
         prevent_initial_call=True,
     )(tick)
+
+
+# The refresher process may compute these snapshots (callbacks/live.py).
+live.serve(KIND, compute)

@@ -10,7 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import sys
 from typing import Callable
+
+if __name__ == "__main__":  # `python -m callbacks.live`: the refresher, on the package's own module
+    from callbacks.live import refresher_main
+    sys.exit(refresher_main())
 from urllib.parse import parse_qs
 
 import orjson
@@ -20,6 +25,7 @@ from dash.exceptions import PreventUpdate
 from plotly.io.json import to_json_plotly
 
 from data_access import DatabaseError, RegionError, cache, regions
+from data_access.scope import scope_of
 from dashboard import runtime
 from layouts.shell import updated_badge
 
@@ -59,27 +65,37 @@ def place(code: str | None, with_map: bool = False):
     return region, chain, geojson
 
 
-def _runner(kind: str, code: str | None, compute: Callable):
-    """The computation of this bucket's entry {"snap", "sig"}. The signature and the time are
-    also kept alone under their own key ({kind}#sig: [sig, as_of]), so a tick reads a few
-    bytes from the cache instead of the whole snapshot."""
-    scope, now = runtime.scope(), runtime.now()
-    seconds = runtime.setting("REFRESH_SECONDS")
+def _compute_entry(kind: str, compute: Callable, scope, code: str | None, now: dt.datetime) -> dict:
+    """This bucket's entry {"snap", "sig"}. The signature and the time are also kept alone under
+    their own key ({kind}#sig: [sig, as_of]), so a tick reads a few bytes, not the snapshot."""
+    with runtime.engine().connect() as conn:
+        snap = {**compute(conn, scope, code, now), "as_of": now}
+    entry = {"snap": snap, "sig": signature(snap)}
+    cache.put(f"{kind}#sig", scope.code, code, now, runtime.setting("REFRESH_SECONDS"),
+              [entry["sig"], now.isoformat()])
+    return entry
 
-    def run():
+
+def serve(kind: str, compute: Callable) -> None:
+    """Let a refresher process (`python -m callbacks.live`) compute this view's snapshots."""
+    def job(scope_code: str, code: str | None, now: dt.datetime) -> dict:
         with runtime.engine().connect() as conn:
-            snap = {**compute(conn, scope, code, now), "as_of": now}
-        entry = {"snap": snap, "sig": signature(snap)}
-        cache.put(f"{kind}#sig", scope.code, code, now, seconds, [entry["sig"], now.isoformat()])
-        return entry
-    return scope, now, seconds, run
+            scope = scope_of(conn, scope_code)
+        return _compute_entry(kind, compute, scope, code, now)
+    cache.JOBS[kind] = job
+
+
+def _runner(kind: str, code: str | None, compute: Callable):
+    scope, now = runtime.scope(), runtime.now()
+    return scope, now, runtime.setting("REFRESH_SECONDS"), lambda: _compute_entry(kind, compute, scope, code, now)
 
 
 def _entry(kind: str, code: str | None, compute: Callable, stale_ok: bool = True) -> dict:
     """{"snap", "sig"} of this bucket, computed once for every screen (data_access.cache).
     Screens never wait for a computation when a recent snapshot exists."""
     scope, now, seconds, run = _runner(kind, code, compute)
-    return cache.remember(kind, scope.code, code, now, seconds, run, stale_ok=stale_ok, background=True)
+    return cache.remember(kind, scope.code, code, now, seconds, run, stale_ok=stale_ok, background=True,
+                          handoff=True)
 
 
 def snapshot(kind: str, code: str | None, compute: Callable) -> dict:
@@ -193,9 +209,10 @@ def _from_signature(kind, code, state, compute, render, variant) -> list | None:
     computed in a thread) and, when it changed, the shared rendering — never the snapshot.
     None when neither is in the cache (the caller takes the full path)."""
     scope, now, seconds, run = _runner(kind, code, compute)
+    cache.watch(kind, scope.code, code, seconds)
     head = cache.peek(f"{kind}#sig", scope.code, code, now, seconds)
     if head is None:
-        cache.refresh(kind, scope.code, code, now, seconds, run)
+        cache.refresh(kind, scope.code, code, now, seconds, run, handoff=True)
         head = cache.peek_latest(f"{kind}#sig", scope.code, code)
     if head is None:
         return None
@@ -206,3 +223,16 @@ def _from_signature(kind, code, state, compute, render, variant) -> list | None:
         return None
     out = cache.peek_latest(f"{kind}#render:{variant}:{sig}", scope.code, code)
     return None if out is None else _answer(out, sig, as_of, state)
+
+
+def refresher_main() -> int:
+    """`python -m callbacks.live`: compute the watched live snapshots once per bucket, off the
+    web workers (same DATABASE_URL and CACHE_REDIS_URL as the app; docs/deployment.md)."""
+    import logging
+
+    from dashboard import create_app
+    logging.basicConfig(level=logging.INFO)
+    app = create_app({"WARNINGS_EVALUATE_SECONDS": 0})  # the app's own scheduler does those
+    cache.run_refresher(app.server)
+    return 0
+

@@ -107,3 +107,7 @@ def register(app) -> None:
                  State("ov-region", "data"), prevent_initial_call=True)(switch_measure)
     app.callback(Output("url", "pathname"), Output("url", "search"),
                  Input("ov-map", "clickData"), prevent_initial_call=True)(drill)
+
+
+# The refresher process may compute these snapshots (callbacks/live.py).
+live.serve("overview", compute)

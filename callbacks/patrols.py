@@ -123,3 +123,8 @@ def register(app) -> None:
         Input("pat-blind", "cellClicked"), Input("pat-workers", "cellClicked"),
         prevent_initial_call=True,
     )(drill)
+
+
+# The refresher process may compute these snapshots (callbacks/live.py).
+live.serve("patrols", compute)
+live.serve("patrols-workers-snap", compute_workers)

@@ -28,6 +28,8 @@ from typing import Callable
 from flask import current_app, has_app_context
 from flask_caching import Cache
 
+from .timeutil import now as clock_now
+
 cache = Cache()
 
 LOCK_SECONDS = 30      # a lock outlives the slowest honest computation, not a dead worker for long
@@ -36,7 +38,17 @@ POLL_SECONDS = 0.02
 LATEST_BUCKETS = 12    # the latest value stays this many buckets (at least a minute) for stale answers
 _local_locks: dict[str, threading.Lock] = {}
 _local_guard = threading.Lock()
-stats = {"computed": 0, "waited": 0, "stale": 0, "background": 0}  # per process, read by the benchmarks
+stats = {"computed": 0, "waited": 0, "stale": 0, "background": 0, "handed_off": 0}  # per process, for benchmarks
+
+# A refresher process (run_refresher) can take the live snapshots' computations off the web
+# workers: they then only note which (kind, scope, region) screens are watching, and answer
+# from the latest value; the refresher computes each watched one once per bucket. Without a
+# refresher alive (its heartbeat key), a web worker computes in a thread of its own.
+JOBS: dict[str, Callable] = {}   # kind -> job(scope_code, region_code, now) -> value to store
+ACTIVE_KEY = "rg:refresher:watched"
+ALIVE_KEY = "rg:refresher:alive"
+WATCH_SECONDS = 60      # a (kind, scope, region) no screen asked for this long is no longer refreshed
+_alive = {"checked": 0.0, "alive": False}
 
 
 def bucket(now: dt.datetime, seconds: int) -> int:
@@ -94,7 +106,7 @@ def put(kind: str, scope_code: str, region_code: str | None, now: dt.datetime, s
 
 
 def refresh(kind: str, scope_code: str, region_code: str | None, now: dt.datetime, seconds: int,
-            compute: Callable[[], object]) -> None:
+            compute: Callable[[], object], handoff: bool = False) -> None:
     """Make sure this bucket gets computed, in a thread, without reading any value."""
     if not active():
         return
@@ -105,16 +117,19 @@ def refresh(kind: str, scope_code: str, region_code: str | None, now: dt.datetim
         there = False
     if not there:
         _refresh_in_background(key, key_of(kind, scope_code, region_code, "latest"),
-                               (max(2 * int(seconds), 10), max(LATEST_BUCKETS * int(seconds), 60)), compute)
+                               (max(2 * int(seconds), 10), max(LATEST_BUCKETS * int(seconds), 60)), compute,
+                               (kind, scope_code, region_code or "", seconds) if handoff else None)
 
 
 def remember(kind: str, scope_code: str, region_code: str | None, now: dt.datetime,
-             seconds: int, compute: Callable[[], object], stale_ok: bool = True, background: bool = False):
+             seconds: int, compute: Callable[[], object], stale_ok: bool = True, background: bool = False,
+             handoff: bool = False):
     """The bucket's value: cached, else computed once for everybody (see the module doc).
 
     `stale_ok`: while another process computes this bucket, answer with the latest value
     if there is one; False waits for the new one. `background`: answer with the latest
-    value at once and compute the new one in a thread (live ticks and pages).
+    value at once and compute the new one in a thread (live ticks and pages); `handoff`: or let
+    the refresher process compute it when one runs (the kind must be in JOBS).
     """
     if not active():
         return compute()
@@ -128,7 +143,8 @@ def remember(kind: str, scope_code: str, region_code: str | None, now: dt.dateti
     if background:
         older = _get(latest)
         if older is not None:
-            _refresh_in_background(key, latest, timeouts, compute)
+            _refresh_in_background(key, latest, timeouts, compute,
+                                   (kind, scope_code, region_code or "", seconds) if handoff else None)
             stats["stale"] += 1
             return older
     if _shared():
@@ -169,7 +185,58 @@ def _release(lock: str) -> None:
         held.release()
 
 
-def _refresh_in_background(key, latest, timeouts, compute) -> None:
+def _redis():
+    backend = getattr(cache, "cache", None)
+    return getattr(backend, "_write_client", None)
+
+
+def refresher_alive() -> bool:
+    """Is a refresher process beating (checked at most once a second per process)?"""
+    now = time.monotonic()
+    if now - _alive["checked"] > 1.0:
+        _alive["checked"] = now
+        try:
+            client = _redis()
+            _alive["alive"] = bool(client is not None and client.exists(ALIVE_KEY))
+        except Exception:
+            _alive["alive"] = False
+    return _alive["alive"]
+
+
+def _hand_off(job: tuple | None) -> bool:
+    """Note a watched (kind, scope, region, seconds) for the refresher; False when none runs."""
+    if job is None or job[0] not in JOBS or not _shared() or not refresher_alive():
+        return False
+    try:
+        _redis().hset(ACTIVE_KEY, "|".join(str(p) for p in job), time.time())
+    except Exception:
+        return False
+    stats["handed_off"] += 1
+    return True
+
+
+_marked: dict[str, float] = {}
+
+
+def watch(kind: str, scope_code: str, region_code: str | None, seconds: int) -> None:
+    """A screen is watching: keep this (kind, scope, region) on the refresher's list (one write
+    per process every few seconds at most, not one per tick)."""
+    if kind not in JOBS or not _shared() or not refresher_alive():
+        return
+    name = f"{kind}|{scope_code}|{region_code or ''}|{seconds}"
+    now = time.monotonic()
+    if now - _marked.get(name, -1e9) < WATCH_SECONDS / 6:
+        return
+    _marked[name] = now
+    try:
+        _redis().hset(ACTIVE_KEY, name, time.time())
+    except Exception:
+        pass
+
+
+def _refresh_in_background(key, latest, timeouts, compute, job=None) -> None:
+    if _hand_off(job):
+        return
     lock = f"{key}:lock"
     if not _take(lock):
         return  # someone is on it
@@ -237,3 +304,53 @@ def _remember_local(key, latest, timeouts, compute):
         with _local_guard:
             if _local_locks.get(lock) is held:
                 del _local_locks[lock]
+
+
+def run_refresher(app, stop: threading.Event | None = None) -> None:
+    """The refresher process's loop: beat, and compute every watched (kind, scope, region) once
+    per bucket under the same lock as the web workers. Computations beyond a bucket's length
+    simply make the screens' numbers one bucket older; nothing queues up."""
+    stop = stop or threading.Event()
+    log = app.logger
+    with app.app_context():
+        client = _redis()
+        if client is None:
+            raise SystemExit("the refresher needs CACHE_REDIS_URL (Redis shared with the web workers)")
+        try:
+            _refresh_loop(client, stop, log)
+        finally:
+            client.delete(ALIVE_KEY)  # the web workers compute again at once
+
+
+def _refresh_loop(client, stop, log) -> None:
+    while not stop.is_set():
+        client.set(ALIVE_KEY, os.getpid(), ex=15)
+        started = time.time()
+        watched = client.hgetall(ACTIVE_KEY)
+        for raw, seen in watched.items():
+            name = raw.decode() if isinstance(raw, bytes) else raw
+            if started - float(seen) > WATCH_SECONDS:
+                client.hdel(ACTIVE_KEY, name)
+                continue
+            kind, scope_code, region_code, seconds = name.split("|")
+            if kind not in JOBS:
+                continue
+            at = clock_now()
+            seconds = int(seconds)
+            key = key_of(kind, scope_code, region_code or None, bucket(at, seconds))
+            if cache.has(key) or not _take(f"{key}:lock"):
+                continue
+            try:
+                _compute_and_store(key, key_of(kind, scope_code, region_code or None, "latest"),
+                                   (max(2 * seconds, 10), max(LATEST_BUCKETS * seconds, 60)),
+                                   lambda: JOBS[kind](scope_code, region_code or None, at))
+                stats["background"] += 1
+            except Exception:  # noqa: BLE001 - one region's failure must not stop the others
+                log.exception("refresher: %s failed", name)
+            finally:
+                _release(f"{key}:lock")
+        # Wake just after the next bucket edge of the shortest period watched.
+        period = min((int(n.decode().rsplit("|", 1)[1]) if isinstance(n, bytes) else int(n.rsplit("|", 1)[1])
+                      for n in watched), default=5)
+        stop.wait(max(0.2, period - (time.time() % period) + 0.05))
+

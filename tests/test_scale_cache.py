@@ -204,3 +204,40 @@ def test_scale005_the_load_generators_screen_speaks_real_dash(app, client, path)
     assert ("page.children", 200) in seen[-5:] or any(n == "page.children" for n, _ in seen[-5:])
     assert all(status in (200, 204) for _, status in seen), seen
     assert screen.props[("url", "search")] == "?region=450802"
+
+
+def test_scale006_a_refresher_process_takes_the_computations_off_the_web_workers(db_url):
+    """With a refresher beating, a web worker only notes what screens watch and answers from
+    the latest snapshot; the refresher computes the new bucket (once) and the worker reads it."""
+    from data_access import cache
+    web, refresher_app = _redis_apps(db_url)
+    kind = f"t-{uuid.uuid4().hex}"
+    calls = []
+
+    def job(scope_code, region_code, at):
+        calls.append(region_code)
+        return {"bucket": cache.bucket(at, 5), "by": "refresher"}
+    cache.JOBS[kind] = job
+    stop = threading.Event()
+    t = threading.Thread(target=cache.run_refresher, args=(refresher_app.server, stop), daemon=True)
+    try:
+        t.start()
+        at = dt.datetime.now(dt.timezone.utc)
+        with web.server.app_context():
+            deadline = time.time() + 5
+            while not cache.refresher_alive() and time.time() < deadline:
+                time.sleep(0.1)
+            cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"})
+            got = cache.remember(kind, "450800", "450800", at, 5, lambda: calls.append("web") or {"by": "web"},
+                                 background=True, handoff=True)
+            assert got == {"bucket": "old"}
+            deadline = time.time() + 12
+            while cache.peek_latest(kind, "450800", "450800").get("by") != "refresher" and time.time() < deadline:
+                time.sleep(0.1)
+            assert cache.peek_latest(kind, "450800", "450800")["by"] == "refresher"
+        assert "web" not in calls and calls.count("450800") >= 1
+    finally:
+        stop.set()
+        t.join(timeout=10)
+        cache.JOBS.pop(kind, None)
+

@@ -1,0 +1,17 @@
+-- PostgreSQL roles for the dashboard (docs/deployment.md). Run as a superuser on the primary:
+--   psql -d governance -v app_password="'...'" -f deploy/postgres-roles.sql
+-- redgrid_app: reads the shared tables, writes only the dashboard's own ones.
+-- redgrid_ro:  reads everything (the read-only role for replicas, reporting and the API).
+CREATE ROLE redgrid_app LOGIN PASSWORD :app_password;
+CREATE ROLE redgrid_ro NOLOGIN;
+GRANT CONNECT ON DATABASE governance TO redgrid_app, redgrid_ro;
+GRANT USAGE ON SCHEMA public TO redgrid_app, redgrid_ro;
+GRANT SELECT ON region, grid_worker, incident, patrol, key_person, visit, appeal, wechat_group, grid_state
+    TO redgrid_app, redgrid_ro;
+-- The dashboard-owned tables (created by the app: data_access.engine.create_schema).
+GRANT SELECT, INSERT, UPDATE, DELETE ON dashboard_meta, warning, warning_action, app_user, kiosk_token, audit_log,
+    rollup_incident_day, rollup_appeal_day, rollup_patrol_last, rollup_visit_last TO redgrid_app;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO redgrid_ro;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO redgrid_app;
+ALTER ROLE redgrid_app SET statement_timeout = '15s';
+ALTER ROLE redgrid_ro SET default_transaction_read_only = on;
