@@ -166,24 +166,40 @@ def latest_visit(kp, now: dt.datetime):
             .where(visit.c.key_person_id == kp.c.id, visit.c.visited_at <= now).scalar_subquery())
 
 
+def key_people(conn, r: Region, now: dt.datetime, by_child: bool = False, columns=()):
+    """(subquery, on_time) over the subtree's key persons: each with `days` (visit interval),
+    `last` (latest visit at or before `now`, one index probe) and `key` (their child of `r`
+    when `by_child`); `on_time` tells whether `last` is within the person's interval, as one
+    bound cutoff per distinct interval (a handful: no date arithmetic in SQL). OFFSET 0 keeps
+    PostgreSQL from copying the probe into every expression that reads `last`."""
+    joined, located = in_region(key_person, r)
+    cols = [key_person.c.visit_interval_days.label("days"), latest_visit(key_person, now).label("last"), *columns]
+    if by_child:
+        cols.append(child_column(key_person, r).label("key"))
+    people = select(*cols).select_from(joined).where(located).offset(0).subquery()
+    intervals = [d for d in conn.execute(select(key_person.c.visit_interval_days).distinct()).scalars()
+                 if d is not None]
+    on_time = or_(and_(people.c.days.is_(None), people.c.last >= now),
+                  *[and_(people.c.days == d, people.c.last >= now - dt.timedelta(days=d)) for d in intervals])
+    return people, on_time
+
+
 def visit_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
     """Key persons, and those whose latest visit is within their interval."""
-    joined, located = in_region(key_person, r)
-    key = child_column(key_person, r) if by_child else None
-    if by_child and key is None:
+    if by_child and r.child_level is None:
         return {}
-    keys = [key.label("key")] if key is not None else []
-    stmt = (select(key_person.c.id, key_person.c.visit_interval_days,
-                   latest_visit(key_person, now).label("last"), *keys)
-            .select_from(joined).where(located))
+    people, on_time = key_people(conn, r, now, by_child)
+    key = people.c.key if by_child else None
+    stmt = select(*([key] if key is not None else []), func.count().label("key_persons"),
+                  func.count().filter(on_time).label("visited_on_time")).select_from(people)
+    if key is not None:
+        stmt = stmt.group_by(key)
     out: dict = {}
     for row in conn.execute(stmt):
-        k = row.key if key is not None else r.code
-        slot = out.setdefault(k, {"key_persons": 0, "visited_on_time": 0})
-        slot["key_persons"] += 1
-        interval = dt.timedelta(days=row.visit_interval_days or 0)
-        if row.last is not None and row.last >= now - interval:
-            slot["visited_on_time"] += 1
+        m = dict(row._mapping)
+        k = m.pop("key") if key is not None else r.code
+        if m["key_persons"]:
+            out[k] = m
     return out
 
 

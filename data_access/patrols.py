@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, not_, select
 from sqlalchemy.engine import Connection
 
 from . import metrics, quality, regions, rollups
@@ -238,25 +238,18 @@ def visits_by_category(conn: Connection, scope: Scope, code: str | None, now: dt
     the person's visit_interval_days, or never), never visited, and the risk-weighted
     overdue count (the sum of the overdue persons' risk levels, 1–3)."""
     r = resolve(conn, scope, code)
-    joined, located = in_region(key_person, r)
-    # Latest visit per person by one index probe each, counted here: the statement stays
-    # simple for both planners and the rules read as they are written.
-    out: dict = {}
-    for cat, risk, days, last in conn.execute(
-            select(key_person.c.category, key_person.c.risk_level, key_person.c.visit_interval_days,
-                   metrics.latest_visit(key_person, now)).select_from(joined).where(located)):
-        on_time = last is not None and last >= now - dt.timedelta(days=days or 0)
-        s = out.setdefault(cat or "未分类", {"category": cat or "未分类", "persons": 0, "on_time": 0, "overdue": 0,
-                                           "never": 0, "risk_weighted_overdue": 0, "high_risk_overdue": 0})
-        s["persons"] += 1
-        if on_time:
-            s["on_time"] += 1
-        else:
-            s["overdue"] += 1
-            s["risk_weighted_overdue"] += 1 if risk is None else risk
-            s["high_risk_overdue"] += 1 if (risk or 0) >= 3 else 0
-        s["never"] += 1 if last is None else 0
-    return _category_rows(list(out.values()))
+    people, on_time = metrics.key_people(conn, r, now, columns=(key_person.c.category, key_person.c.risk_level))
+    late = not_(func.coalesce(on_time, False))
+    category = func.coalesce(people.c.category, "未分类")
+    stmt = (select(category.label("category"), func.count().label("persons"),
+                   func.count().filter(on_time).label("on_time"),
+                   func.count().filter(late).label("overdue"),
+                   func.count().filter(people.c.last.is_(None)).label("never"),
+                   func.coalesce(func.sum(case((late, func.coalesce(people.c.risk_level, 1)),
+                                               else_=0)), 0).label("risk_weighted_overdue"),
+                   func.count().filter(and_(late, people.c.risk_level >= 3)).label("high_risk_overdue"))
+            .select_from(people).group_by(category))
+    return _category_rows([dict(row._mapping) for row in conn.execute(stmt)])
 
 
 def _category_rows(rows: list[dict]) -> list[dict]:
