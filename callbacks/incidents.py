@@ -1,6 +1,8 @@
 """事件流转 callbacks: first render and live ticks (KPIs, Patch of figure values, grid rows)."""
 from __future__ import annotations
 
+import datetime as dt
+
 from dash import Input, Output, Patch, State
 from dash.exceptions import PreventUpdate
 
@@ -65,6 +67,15 @@ def _assign(target, values: dict) -> None:
             target[key] = value
 
 
+LATENESS_STEP = 360  # seconds: lateness is shown to 0.1 h, so it is recomputed every 6 minutes
+
+
+def lateness_clock(as_of):
+    """The time the overdue list's lateness is computed at on a tick: the snapshot's, floored to
+    LATENESS_STEP, so the 200-row list is sent again only when it changes (not every bucket)."""
+    return as_of - dt.timedelta(seconds=int(as_of.timestamp()) % LATENESS_STEP)
+
+
 def render(snap: dict) -> list:
     overdue = snap["overdue"]
     return [
@@ -72,7 +83,7 @@ def render(snap: dict) -> list:
         values_patch(view.volume_values(snap["flows"], "source")),
         values_patch(view.volume_values(snap["flows"], "category")),
         values_patch(view.sankey_values(snap["flows"])),
-        view.overdue_rows(overdue["rows"], snap["as_of"]),
+        view.overdue_rows(overdue["rows"], lateness_clock(snap["as_of"])),
         view.overdue_total(overdue["total"], len(overdue["rows"])),
         values_patch(view.department_values(snap["departments"])),
         values_patch(view.trend_values(snap["trend"])),
