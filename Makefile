@@ -44,9 +44,9 @@ BENCH_DB ?= postgresql://postgres@127.0.0.1/redgrid_city
 bench: $(VENV)/.installed
 	$(PY) -m pip install -q -r benchmarks/requirements.txt
 	$(PY) benchmarks/view_speed.py --db $(BENCH_DB) --runs 3 --ticks 100 --naive-runs 1 \
-	  --out benchmarks/results/views.json
-	$(PY) benchmarks/load_test.py --db $(BENCH_DB) --steps 10,300 --duration 45 --warm 15 \
+	  --views overview,incidents,patrols --levels city,county --out benchmarks/results/views.json
+	$(PY) benchmarks/load_test.py --db $(BENCH_DB) --steps 10,300 --duration 30 --warm 15 --ramp 15 \
 	  --out benchmarks/results/load.json
-	$(PY) benchmarks/load_test.py --db $(BENCH_DB) --steps 100,300,600,900 --duration 30 --warm 10 \
+	$(PY) benchmarks/load_test.py --db $(BENCH_DB) --steps 20,80,150,300 --duration 20 --warm 10 --ramp 10 \
 	  --out benchmarks/results/saturation.json
 	$(PY) benchmarks/saturation.py benchmarks/results/saturation.json --png benchmarks/results/saturation.png
