@@ -135,7 +135,7 @@ def rendered(kind: str, code: str | None, entry: dict, render: Callable, variant
         values, hashes = _plain(list(render(entry["snap"])))
         return {"values": values, "hashes": hashes}
     return cache.remember(f"{kind}#render:{variant}:{entry['sig']}", scope.code, code, runtime.now(),
-                          runtime.setting("REFRESH_SECONDS"), build, stale_ok=False)
+                          runtime.setting("REFRESH_SECONDS"), build, stale_ok=False, keep_latest=True)
 
 
 def first_state(snap: dict, parts: list | None = None) -> dict:

@@ -123,19 +123,21 @@ def refresh(kind: str, scope_code: str, region_code: str | None, now: dt.datetim
 
 def remember(kind: str, scope_code: str, region_code: str | None, now: dt.datetime,
              seconds: int, compute: Callable[[], object], stale_ok: bool = True, background: bool = False,
-             handoff: bool = False):
+             handoff: bool = False, keep_latest: bool = False):
     """The bucket's value: cached, else computed once for everybody (see the module doc).
 
     `stale_ok`: while another process computes this bucket, answer with the latest value
     if there is one; False waits for the new one. `background`: answer with the latest
     value at once and compute the new one in a thread (live ticks and pages); `handoff`: or let
-    the refresher process compute it when one runs (the kind must be in JOBS).
+    the refresher process compute it when one runs (the kind must be in JOBS). The latest value
+    is also kept (for `peek_latest` and stale answers) with `background` or `keep_latest`; other
+    callers (reports, files) are not held twice.
     """
     if not active():
         return compute()
     n = bucket(now, seconds)
     key = key_of(kind, scope_code, region_code, n)
-    latest = key_of(kind, scope_code, region_code, "latest")
+    latest = key_of(kind, scope_code, region_code, "latest") if (background or keep_latest) else None
     timeouts = (max(2 * int(seconds), 10), max(LATEST_BUCKETS * int(seconds), 60))
     hit = _get(key)
     if hit is not None:
@@ -156,7 +158,8 @@ def _compute_and_store(key, latest, timeouts, compute):
     value = compute()
     stats["computed"] += 1
     _set(key, value, timeouts[0])
-    _set(latest, value, timeouts[1])
+    if latest is not None:
+        _set(latest, value, timeouts[1])
     return value
 
 
@@ -269,7 +272,7 @@ def _remember_shared(key, latest, timeouts, compute, stale_ok):
                 cache.delete(lock)
             except Exception:
                 pass
-    if stale_ok:
+    if stale_ok and latest is not None:
         older = _get(latest)
         if older is not None:
             stats["stale"] += 1

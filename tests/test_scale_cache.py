@@ -66,19 +66,20 @@ def test_scale002_redis_lock_shares_the_computation_between_processes(db_url):
         time.sleep(0.6)
         return {"bucket": "new"}
     with b.server.app_context():  # the previous bucket's value, as a live screen would have seen it
-        cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"})
+        cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"},
+                       keep_latest=True)
         calls.clear()
     results = {}
 
     def worker_a():
         with a.server.app_context():
-            results["a"] = cache.remember(kind, "450800", "450800", at, 5, slow)
+            results["a"] = cache.remember(kind, "450800", "450800", at, 5, slow, keep_latest=True)
     t = threading.Thread(target=worker_a)
     t.start()
     time.sleep(0.15)  # a holds the lock now
     with b.server.app_context():
         t0 = time.perf_counter()
-        results["b_tick"] = cache.remember(kind, "450800", "450800", at, 5, slow)
+        results["b_tick"] = cache.remember(kind, "450800", "450800", at, 5, slow, keep_latest=True)
         results["b_tick_seconds"] = time.perf_counter() - t0
         results["b_page"] = cache.remember(kind, "450800", "450800", at, 5, slow, stale_ok=False)
     t.join()
@@ -102,7 +103,8 @@ def test_scale003b_live_ticks_never_wait_for_a_computation(app, db_url, shared):
         time.sleep(0.5)
         return {"bucket": "new"}
     with target.server.app_context():
-        cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"})
+        cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"},
+                       keep_latest=True)
         t0 = time.perf_counter()
         got = [cache.remember(kind, "450800", "450800", at, 5, slow, background=True) for _ in range(5)]
         quick = time.perf_counter() - t0
@@ -227,7 +229,8 @@ def test_scale006_a_refresher_process_takes_the_computations_off_the_web_workers
             deadline = time.time() + 5
             while not cache.refresher_alive() and time.time() < deadline:
                 time.sleep(0.1)
-            cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"})
+            cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"},
+                           keep_latest=True)
             got = cache.remember(kind, "450800", "450800", at, 5, lambda: calls.append("web") or {"by": "web"},
                                  background=True, handoff=True)
             assert got == {"bucket": "old"}
