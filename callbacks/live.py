@@ -22,9 +22,10 @@ import orjson
 from dash import no_update
 from dash._no_update import NoUpdate
 from dash.exceptions import PreventUpdate
+from flask import current_app
 from plotly.io.json import to_json_plotly
 
-from data_access import DatabaseError, RegionError, cache, regions
+from data_access import DatabaseError, RegionError, RegionNotFound, cache, regions
 from data_access.scope import scope_of
 from dashboard import runtime
 from layouts.shell import updated_badge
@@ -196,6 +197,22 @@ def tick(kind: str, code: str | None, state: dict | None, compute: Callable,
     return _answer(rendered(kind, code, entry, render, variant), entry["sig"], snap["as_of"], state)
 
 
+def _check_region(scope, code, kind: str) -> None:
+    """The code names a region inside the scope (RegionError otherwise); each (scope, code) is
+    checked against the database once per process, so an unchanged tick stays query-free."""
+    seen = current_app.extensions.setdefault("redgrid.checked_regions", set())
+    key = (kind == "grid", scope.code, code if isinstance(code, str) or code is None else repr(code)[:40])
+    if key in seen:
+        return
+    with runtime.engine().connect() as conn:
+        r = regions.get(conn, scope, code)
+    if kind == "grid" and r.level != "grid":  # the 一格一档 view is for grids only
+        raise RegionNotFound(f"{r.code} 不是网格")
+    if len(seen) > 50_000:  # bounded: codes are finite, forged ones are refused before this line
+        seen.clear()
+    seen.add(key)
+
+
 def _answer(out: dict, sig: str, as_of: dt.datetime, state: dict) -> list:
     """The outputs the screen does not have yet, the badge, and the new state."""
     had = state.get("parts") if isinstance(state.get("parts"), list) else []
@@ -209,6 +226,7 @@ def _from_signature(kind, code, state, compute, render, variant) -> list | None:
     computed in a thread) and, when it changed, the shared rendering — never the snapshot.
     None when neither is in the cache (the caller takes the full path)."""
     scope, now, seconds, run = _runner(kind, code, compute)
+    _check_region(scope, code, kind)  # before any background work is started for it
     cache.watch(kind, scope.code, code, seconds)
     head = cache.peek(f"{kind}#sig", scope.code, code, now, seconds)
     if head is None:

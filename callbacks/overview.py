@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from dash import Input, Output, Patch, State, no_update
+from dash.exceptions import PreventUpdate
 
-from data_access import incidents, metrics, ticker
+from data_access import DatabaseError, RegionError, incidents, metrics, ticker
 from data_access.cache import remember
 from data_access.timeutil import local_day
 from dashboard import runtime
@@ -74,7 +75,10 @@ def tick(_n, code, state, measure):
 def switch_measure(measure, code):
     """Recolour the map by another measure: values, colour-bar title and hover only."""
     measure = view.measure_of(measure)
-    snap = live.snapshot("overview", code, compute)
+    try:
+        snap = live.snapshot("overview", code, compute)
+    except (RegionError, DatabaseError):
+        raise PreventUpdate from None  # a forged region gets nothing; a database away keeps the map
     fig = _map_patch(snap["children"], measure)
     label = view.MEASURES[measure][0]
     fig["data"][0]["colorbar"]["title"]["text"] = label

@@ -16,6 +16,7 @@ from sqlalchemy import and_, case, extract, func, select
 from sqlalchemy.engine import Connection
 
 from . import metrics, quality, regions, rollups
+from .privacy import mask_text
 from .schema import incident, region
 from .scope import Scope, in_region, resolve
 from .timeutil import SHANGHAI, day_start, local_date, local_day
@@ -129,7 +130,7 @@ def overdue(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
         rows.extend(conn.execute(stmt))
     rows.sort(key=lambda x: (x.sla_due_at, -x.id))
     return {"total": total, "rows": [
-        {"id": x.id, "title": x.title, "category": x.category, "severity": x.severity,
+        {"id": x.id, "title": mask_text(x.title), "category": x.category, "severity": x.severity,
          "township": x.township, "village": x.village, "grid": x.grid, "department": x.department,
          "reported_at": x.reported_at, "sla_due_at": x.sla_due_at, "state": x.state}
         for x in rows[:limit]]}

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from . import quality
+from .privacy import mask_text
 from .schema import incident, region
 from .scope import Scope, in_region, resolve
 
@@ -31,5 +32,5 @@ def latest(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
                incident.c.reported_at >= now - dt.timedelta(days=3))
         .order_by(incident.c.reported_at.desc(), incident.c.id.desc()).limit(limit))
     return [{"id": row.id, "reported_at": row.reported_at.isoformat(), "source": SOURCE_NAMES.get(row.source, row.source),
-             "category": row.category, "severity": row.severity, "title": row.title,
+             "category": row.category, "severity": row.severity, "title": mask_text(row.title),
              "place": f"{row.township or ''}{row.village or ''}"} for row in rows]

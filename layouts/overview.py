@@ -18,7 +18,8 @@ DEFAULT_MEASURE = "incidents_today"
 
 
 def measure_of(value) -> str:
-    return value if value in MEASURES else DEFAULT_MEASURE
+    """A known measure, else the default (any JSON can arrive from a client)."""
+    return value if isinstance(value, str) and value in MEASURES else DEFAULT_MEASURE
 
 
 def map_values(children: list[dict], measure: str = DEFAULT_MEASURE) -> list:

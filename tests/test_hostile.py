@@ -583,11 +583,11 @@ def test_hos010_the_listener_sees_every_statement(target):
     assert not target.sql_leaks
 
 
-# --- bugs found in files owned by others: replayed exactly, xfail(strict) until fixed ----------
+# --- bugs found in files owned by others (fixed since): replayed exactly as regression tests -----
 
 def _bug(name, label, who, inputs, state, changed, reason):
-    return pytest.param(label, who, inputs, state, changed, id=name,
-                        marks=pytest.mark.xfail(strict=True, reason=reason))
+    """A bug once found here (`reason`), fixed since: its exact input stays as a regression test."""
+    return pytest.param(label, who, inputs, state, changed, id=name)
 
 
 @pytest.mark.parametrize("label,who,inputs,state,changed", [
