@@ -163,6 +163,11 @@ def _compute_and_store(key, latest, timeouts, compute):
     return value
 
 
+def _local(lock: str) -> str:
+    """A process-local lock's name: per app, like the SimpleCache it guards."""
+    return f"{id(current_app._get_current_object())}:{lock}"
+
+
 def _take(lock: str) -> bool:
     """The computation's lock for this bucket: Redis SET NX, or a process-local lock."""
     if _shared():
@@ -171,7 +176,7 @@ def _take(lock: str) -> bool:
         except Exception:
             return True  # no lock service: compute, as without a cache
     with _local_guard:
-        held = _local_locks.setdefault(lock, threading.Lock())
+        held = _local_locks.setdefault(_local(lock), threading.Lock())
     return held.acquire(blocking=False)
 
 
@@ -183,7 +188,7 @@ def _release(lock: str) -> None:
             pass
         return
     with _local_guard:
-        held = _local_locks.pop(lock, None)
+        held = _local_locks.pop(_local(lock), None)
     if held is not None and held.locked():
         held.release()
 
@@ -246,15 +251,15 @@ def _refresh_in_background(key, latest, timeouts, compute, job=None) -> None:
     app = current_app._get_current_object()
 
     def run():
-        try:
-            with app.app_context():
+        with app.app_context():  # the release too: the lock is found through the app
+            try:
                 if _get(key) is None:
                     _compute_and_store(key, latest, timeouts, compute)
                     stats["background"] += 1
-        except Exception:  # noqa: BLE001 - the next tick tries again; the screen keeps its numbers
-            app.logger.exception("background refresh of %s failed", key)
-        finally:
-            _release(lock)
+            except Exception:  # noqa: BLE001 - the next tick tries again; the screen keeps its numbers
+                app.logger.exception("background refresh of %s failed", key)
+            finally:
+                _release(lock)
     threading.Thread(target=run, name="snapshot-refresh", daemon=True).start()
 
 
@@ -293,7 +298,7 @@ def _remember_shared(key, latest, timeouts, compute, stale_ok):
 
 
 def _remember_local(key, latest, timeouts, compute):
-    lock = f"{key}:lock"
+    lock = _local(f"{key}:lock")
     with _local_guard:
         held = _local_locks.setdefault(lock, threading.Lock())
     try:

@@ -113,6 +113,13 @@ def test_scale003b_live_ticks_never_wait_for_a_computation(app, db_url, shared):
         while cache.peek(kind, "450800", "450800", at, 5) is None and time.time() < deadline:
             time.sleep(0.05)
         assert cache.remember(kind, "450800", "450800", at, 5, slow, background=True) == {"bucket": "new"}
+        key = cache.key_of(kind, "450800", "450800", cache.bucket(at, 5))
+        deadline = time.time() + 5  # the thread's lock goes as soon as it is done, not at its expiry
+        while cache.cache.get(f"{key}:lock") is not None and time.time() < deadline:
+            time.sleep(0.05)
+        assert cache.cache.get(f"{key}:lock") is None
+        assert cache._take(f"{key}:lock")  # free for the next computation
+        cache._release(f"{key}:lock")
     assert len(calls) == 1
 
 
