@@ -13,8 +13,10 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from .opinion import place_names  # noqa: F401 - the CLI's pipeline knows the view's places
+from . import rollups
 from .schema import appeal, region
 from .scope import Scope, in_region, resolve, scope_of
+from .timeutil import local_day, now
 
 
 def root_scope(conn: Connection) -> Scope:
@@ -42,7 +44,7 @@ def backfill(engine: Engine, read: Callable, scope: Scope | None = None, code: s
     with engine.connect() as conn:
         r = resolve(conn, scope or root_scope(conn), code)
     joined, located = in_region(appeal, r)
-    stmt = (select(appeal.c.id, appeal.c.content, appeal.c.topic, appeal.c.sentiment)
+    stmt = (select(appeal.c.id, appeal.c.content, appeal.c.topic, appeal.c.sentiment, appeal.c.received_at)
             .select_from(joined)
             .where(located, appeal.c.content.isnot(None), appeal.c.id > bindparam("after"),
                    or_(appeal.c.topic.is_(None), appeal.c.sentiment.is_(None)))
@@ -53,6 +55,7 @@ def backfill(engine: Engine, read: Callable, scope: Scope | None = None, code: s
             .values(topic=func.coalesce(appeal.c.topic, bindparam("b_topic")),
                     sentiment=func.coalesce(appeal.c.sentiment, bindparam("b_sentiment"))))
     done = {"scanned": 0, "topics": 0, "sentiments": 0, "batches": 0}
+    touched: set = set()  # local days whose appeals changed: their rollup cells are recomputed
     after = -1
     while True:
         with engine.begin() as conn:
@@ -65,6 +68,8 @@ def backfill(engine: Engine, read: Callable, scope: Scope | None = None, code: s
                     continue
                 reading = read(row.content)
                 params.append({"b_id": row.id, "b_topic": reading.topic, "b_sentiment": reading.sentiment})
+                if row.received_at is not None:
+                    touched.add(local_day(row.received_at))
                 done["topics"] += row.topic is None
                 done["sentiments"] += row.sentiment is None
             if params:
@@ -74,4 +79,7 @@ def backfill(engine: Engine, read: Callable, scope: Scope | None = None, code: s
         done["batches"] += 1
         if progress:
             progress(done)
+    if touched:
+        with engine.begin() as conn:
+            rollups.redo_days(conn, touched, now())
     return done

@@ -279,6 +279,14 @@ def _back_dated(conn: Connection, seen: dict, ids: dict, settled_start: dt.datet
     return days
 
 
+def redo_days(conn: Connection, days, now: dt.datetime) -> None:
+    """Settled days whose raw rows changed in place (a backfill of labels): recompute them."""
+    h = horizon(conn)
+    days = sorted(d for d in set(days) if h is not None and d < h)
+    if days:
+        _write_days(conn, days, now)
+
+
 def catch_up(conn: Connection, now: dt.datetime, build_missing: bool = True) -> dict:
     """Settle the days up to today and fold in back-dated rows; run inside a transaction.
     A database without rollups gets them built (when `build_missing`; else it stays raw)."""

