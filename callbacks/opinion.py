@@ -2,7 +2,7 @@
 topic bar, a 风向标 row or a hot word to the appeals behind it."""
 from __future__ import annotations
 
-from dash import Input, Output, Patch, State, ctx, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from data_access import DatabaseError, RegionError, opinion
@@ -89,7 +89,7 @@ def render(snap: dict, topic: str | None, word: str | None, code) -> list:
         except (RegionError, DatabaseError, ValueError):
             rows = no_update  # keep the filtered list on screen; the next tick tries again
     return [view.kpis(summary), view.weather_panel(summary), *_figure_patches(trends, snap["words"]),
-            view.rising_table(trends["topics"]), view.rising_order(trends["topics"]), str(rising), "danger" if rising else "secondary",
+            view.rising_table(trends["topics"]), str(rising), "danger" if rising else "secondary",
             view.children_table(snap["children"]), rows]
 
 
@@ -97,7 +97,7 @@ TICK_OUTPUTS = [
     Output("op-kpis", "children"), Output("op-weather", "children"),
     Output("op-volume", "figure"), Output("op-negative", "figure"), Output("op-satisfaction", "figure"),
     Output("op-topics", "figure"), Output("op-channels", "figure"), Output("op-words", "figure"),
-    Output("op-rising", "children"), Output("op-rising-order", "data"), Output("op-rising-count", "children"), Output("op-rising-count", "color"),
+    Output("op-rising", "children"), Output("op-rising-count", "children"), Output("op-rising-count", "color"),
     Output("op-children", "children"), Output("op-recent", "rowData"),
 ]
 
@@ -110,10 +110,14 @@ def tick(_n, code, state, topic, word):
                      len(TICK_OUTPUTS))
 
 
-RISING_PICKS = [f"op-rising-pick-{i}" for i in range(view.RISING_ROWS)]
+def _clicks(button: dict):
+    """The clicked 风向标 button's n_clicks, found by its id among the inputs (ctx.triggered's value
+    misses ids with Chinese text: the server escapes them when it matches, the browser does not)."""
+    rows = ctx.inputs_list[3] if len(ctx.inputs_list) > 3 and isinstance(ctx.inputs_list[3], list) else []
+    return next((b.get("value") for b in rows if isinstance(b, dict) and b.get("id") == button), None)
 
 
-def _picked(order) -> tuple[str | None, str | None]:
+def _picked() -> tuple[str | None, str | None]:
     """(topic, word) the click asks for; (None, None) for 清除筛选. Raises PreventUpdate for junk."""
     trigger = ctx.triggered_id
     if trigger == "op-topic-clear":
@@ -126,19 +130,18 @@ def _picked(order) -> tuple[str | None, str | None]:
         word = clicked_word(ctx.triggered[0]["value"])
         if word is not None:
             return None, word
-    elif trigger in RISING_PICKS and ctx.triggered[0]["value"] and isinstance(order, list):
-        i = RISING_PICKS.index(trigger)
-        topic = known_topic(order[i]) if i < len(order) else None
+    elif isinstance(trigger, dict) and trigger.get("type") == view.RISING_PICK and _clicks(trigger):
+        # The button's id names its topic (rows re-rendered by a tick do not have to line up).
+        topic = known_topic(trigger.get("topic"))
         if topic is not None:
             return topic, None
     raise PreventUpdate  # not a known topic or a plausible word: refused, nothing is queried
 
 
-def pick(_topic_click, _word_click, _clear, *rest):
+def pick(_topic_click, _word_click, _clear, _row_clicks, code, current_topic, current_word):
     """A click on a topic bar, a 风向标 topic or a hot word lists the appeals behind it
     (the same click again, or 清除筛选, shows the latest appeals)."""
-    *_row_clicks, code, current_topic, current_word, order = rest
-    topic, word = _picked(order)
+    topic, word = _picked()
     if (topic, word) != (None, None) and (topic, word) == (known_topic(current_topic), known_word(current_word)):
         topic, word = None, None
     try:
@@ -158,7 +161,6 @@ def register(app) -> None:
         Output("op-topic", "data"), Output("op-word", "data"),
         Output("op-recent", "rowData", allow_duplicate=True), Output("op-filter", "children"),
         Input("op-topics", "clickData"), Input("op-words", "clickData"),
-        Input("op-topic-clear", "n_clicks"), *[Input(b, "n_clicks") for b in RISING_PICKS],
-        State("op-region", "data"), State("op-topic", "data"), State("op-word", "data"),
-        State("op-rising-order", "data"), prevent_initial_call=True,
+        Input("op-topic-clear", "n_clicks"), Input({"type": view.RISING_PICK, "topic": ALL}, "n_clicks"),
+        State("op-region", "data"), State("op-topic", "data"), State("op-word", "data"), prevent_initial_call=True,
     )(pick)

@@ -259,7 +259,8 @@ def _trend_mark(rising: bool):
     return html.Span("平稳", className="text-muted")
 
 
-RISING_ROWS = 12  # 11 topics and 未分类: every row's button has a fixed id (op-rising-pick-<i>)
+RISING_ROWS = 12  # 11 topics and 未分类
+RISING_PICK = "op-rising-pick"  # a row's button id is {"type": RISING_PICK, "topic": <its topic>}
 
 
 def rising_order(topics: list[dict]) -> list[str]:
@@ -270,19 +271,17 @@ def rising_order(topics: list[dict]) -> list[str]:
 
 def rising_table(topics: list[dict]):
     """风向标: each topic this week against what its previous 28 days lead one to expect.
-    Every topic is a button (op-rising-pick-<row>) that lists the appeals behind it."""
+    Every topic is a button whose id names the topic, so a click lists that topic's appeals
+    whatever order the rows were in when the screen last changed."""
     order = rising_order(topics)
     by_topic = {t["topic"]: t for t in topics}
-    # Buttons for rows that are not there stay in the page, hidden, so the click callback's inputs exist.
-    spare = html.Div([dbc.Button(id=f"op-rising-pick-{i}") for i in range(len(order), RISING_ROWS)],
-                     style={"display": "none"})
     if not topics:
-        return html.Div([html.P("近35日无诉求", className="text-muted p-2 mb-0"), spare])
+        return html.P("近35日无诉求", className="text-muted p-2 mb-0")
     ranked = [by_topic[t] for t in order]
     head = html.Thead(html.Tr([html.Th("话题"), html.Th("近7日"), html.Th("预期"), html.Th("倍数"),
                                html.Th("p值"), html.Th("风向")]))
     body = html.Tbody([html.Tr([
-        html.Td(dbc.Button(t["topic"], id=f"op-rising-pick-{i}", color="link",
+        html.Td(dbc.Button(t["topic"], id={"type": RISING_PICK, "topic": t["topic"]}, color="link",
                            size="sm", className="p-0 align-baseline", title="查看该话题近7日诉求")),
         html.Td(fmt.count(t["count_7d"])), html.Td(fmt.decimal(t["expected"])),
         html.Td(ratio_text(t)), html.Td(p_text(t["p_value"]), title=repr(t["p_value"])),
@@ -290,7 +289,7 @@ def rising_table(topics: list[dict]):
     ], id=f"op-rising-{i}", className="table-danger" if t["rising"] else None,
         **{"data-topic": t["topic"], "data-rising": "1" if t["rising"] else "0"})
         for i, t in enumerate(ranked)])
-    return html.Div([dbc.Table([head, body], size="sm", hover=True, className="mb-0 children-table"), spare])
+    return dbc.Table([head, body], size="sm", hover=True, className="mb-0 children-table")
 
 
 def children_table(children: list[dict]):
@@ -365,7 +364,6 @@ def opinion_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
         dcc.Store(id="op-state", data=state),
         dcc.Store(id="op-topic", data=None),
         dcc.Store(id="op-word", data=None),
-        dcc.Store(id="op-rising-order", data=rising_order(trends["topics"])),
         dcc.Interval(id="op-tick", interval=refresh_seconds * 1000),
         breadcrumb(chain, "/opinion"),
         html.Div([html.H4(f"{region.name} · 社情民意晴雨表", className="mb-0 me-3"),

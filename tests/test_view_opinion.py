@@ -23,7 +23,7 @@ from dashboard import create_app
 from . import oracle
 from .browser import start_signed_in
 from .conftest import ARTIFACTS, now
-from .dashcall import call, find
+from .dashcall import _split, call, find
 from .test_browser import _click
 
 SH = "Asia/Shanghai"
@@ -276,11 +276,22 @@ def test_op013_behind_a_topic_or_a_word(conn, city_scope, level):
 
 # --- callbacks over HTTP -------------------------------------------------------------------
 
-def _pick_call(client, app, clicks: list, state: list, changed: str, row: int | None = None,
-               order: list | None = None):
-    """POST the pick callback: clicks = [topic bar, hot word, 清除筛选], then the 风向标 row buttons."""
-    buttons = [1 if i == row else None for i in range(12)]
-    return call(client, app, find(app, "op-word.data"), [*clicks, *buttons], [*state, order], changed=changed)
+def _pick_call(client, app, clicks: list, state: list, changed: str, row: str | None = None,
+               rows: list | None = None):
+    """POST the pick callback: clicks = [topic bar, hot word, 清除筛选], then the 风向标 row buttons
+    (pattern-matching ids that name their topic: `rows` lists the topics on screen, `row` the clicked one)."""
+    key = find(app, "op-word.data")
+    spec = app.callback_map[key]
+    buttons = [{"id": {"type": "op-rising-pick", "topic": t}, "property": "n_clicks",
+                "value": 1 if t == row else None} for t in (rows or [])]
+    body = {
+        "output": key,
+        "outputs": [{"id": i, "property": p} for i, p in _split(key)],
+        "inputs": [*[{**d, "value": v} for d, v in zip(spec["inputs"][:3], clicks)], buttons],
+        "state": [{**d, "value": v} for d, v in zip(spec["state"], state)],
+        "changedPropIds": [changed],
+    }
+    return client.post("/_dash-update-component", data=json.dumps(body), content_type="application/json")
 
 
 def _rows(r):
@@ -297,11 +308,17 @@ def test_op007_filter_refuses_junk(app, client, conn):
         assert r.status_code == 204, click
         r = _pick_call(client, app, [None, click, None], ["450800", None, None], "op-words.clickData")
         assert r.status_code == 204, click
-    # A 风向标 row whose topic (from the client's store) is not a known topic, or is missing.
-    for order in (["治'; --"], [], None, "治安", [None], [{"x": 1}], ["治安"] * 1):
-        r = _pick_call(client, app, [None, None, None], ["450800", None, None], "op-rising-pick-3.n_clicks",
-                       row=3, order=order)
-        assert r.status_code == 204, order
+    # A 风向标 button whose id names no known topic (forged by the client), or was not clicked.
+    for forged in ("治'; --", "", None, ["治安"], {"x": 1}, "治" * 5000, 12):
+        changed = json.dumps({"topic": forged, "type": "op-rising-pick"}, separators=(",", ":")) + ".n_clicks"
+        r = _pick_call(client, app, [None, None, None], ["450800", None, None], changed, row=forged,
+                       rows=[forged, "治安"])
+        # A string that is no topic: nothing to do (204); an id value that is no string or number
+        # is a malformed payload, refused by the callback guard (400).
+        assert r.status_code == (204 if isinstance(forged, (str, int)) else 400), forged
+    r = _pick_call(client, app, [None, None, None], ["450800", None, None],
+                   '{"topic":"治安","type":"op-rising-pick"}.n_clicks', row=None, rows=["治安"])
+    assert r.status_code == 204
     # A known topic in an unknown, malformed or out-of-tree region: refused too.
     for bad in ("450899", "abc", {"x": 1}, "9" * 5000, "450800' OR 1=1 --"):
         r = _pick_call(client, app, [{"points": [{"customdata": "治安"}]}, None, None], [bad, None, None],
@@ -323,8 +340,9 @@ def test_op007_filter_refuses_junk(app, client, conn):
     assert [row["id"] for row in rows] == [str(x["id"]) for x in want["rows"]]
     assert any(x["topic_read"] for x in want["rows"])  # NULL topics read from text are behind the bar
     # The same from a 风向标 row's button; the same topic again clears the filter.
-    r = _pick_call(client, app, [None, None, None], ["450800", None, None], "op-rising-pick-1.n_clicks",
-                   row=1, order=["治安", topic])
+    r = _pick_call(client, app, [None, None, None], ["450800", None, None],
+                   json.dumps({"topic": topic, "type": "op-rising-pick"}, separators=(",", ":"), ensure_ascii=False)
+                   + ".n_clicks", row=topic, rows=["治安", topic])
     assert r.get_json()["response"]["op-topic"]["data"] == topic
     r = _pick_call(client, app, [{"points": [{"customdata": topic}]}, None, None], ["450800", topic, None],
                    "op-topics.clickData")
@@ -459,9 +477,6 @@ def test_op011_browser_topic_click_filters_list(dash_duo, browser_app, sqlite_ur
     assert label in TOPICS or label == "未分类"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "callbacks/opinion.py: the 风向标 row buttons map a row index to a topic through a store whose "
-    "order can differ from the rendered rows: row 0 shows 城建市容, its click filters 社会保障 (open bug, issue #8)"))
 def test_op014_browser_hot_word_and_rising_row_list_appeals(dash_duo, browser_app, sqlite_url):
     """A hot word's bar and a 风向标 row each open the appeals behind them, with the total."""
     engine = make_engine(sqlite_url)
@@ -497,7 +512,11 @@ def test_op014_browser_hot_word_and_rising_row_list_appeals(dash_duo, browser_ap
     assert first["rising"] == any(t["rising"] for t in topics)  # a rising topic heads the list if any rises
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     time.sleep(0.3)
-    ActionChains(dash_duo.driver).move_to_element(button).pause(0.3).click().perform()
+    # The button itself is what a pointer at its centre hits (nothing covers it); WebElement.click
+    # aims there (ActionChains' move_to_element scrolled the table again and landed on the next row).
+    assert dash_duo.driver.execute_script("""const r = arguments[0].getBoundingClientRect();
+      return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === arguments[0];""", button)
+    button.click()
     dash_duo.wait_for_text_to_equal("#op-filter-topic", f"话题：{first['topic']}", timeout=20)
     assert dash_duo.find_element("#op-filter-total").get_attribute("title") == str(first["count_7d"])
     ARTIFACTS.mkdir(exist_ok=True)
