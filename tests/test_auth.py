@@ -131,6 +131,47 @@ def test_sec005_kiosk_token(fresh):
     assert b.get("/api/v1/summary", headers={"Authorization": "Bearer x" * 3}).status_code == 401
 
 
+def test_sec005b_bearer_kiosk_is_cached_and_revocable(fresh, engine):
+    """A wall screen polling with a bearer token costs no token query per request once cached; a
+    revoked token stops working when its cache entry lapses (USER_CACHE_SECONDS)."""
+    from sqlalchemy import event
+
+    from dashboard import runtime
+    from data_access import users
+    from data_access.cache import cache
+    seen = []
+
+    def count(_conn, _cursor, statement, *_):
+        if "kiosk_token" in statement:
+            seen.append(statement)
+    with fresh.server.app_context():
+        app_engine = runtime.engine()
+    event.listen(app_engine, "before_cursor_execute", count)
+    try:
+        b = fresh.server.test_client()
+        auth = {"Authorization": f"Bearer {KIOSK_TOKEN}"}
+        assert b.get("/api/v1/summary", headers=auth).status_code == 200
+        assert len(seen) == 1
+        for _ in range(5):
+            assert b.get("/api/v1/summary", headers=auth).status_code == 200
+        assert len(seen) == 1
+        for _ in range(3):  # an unknown token is looked up every time: nothing cached for it
+            assert b.get("/api/v1/summary", headers={"Authorization": "Bearer " + "y" * 30}).status_code == 401
+        assert len(seen) == 4
+    finally:
+        event.remove(app_engine, "before_cursor_execute", count)
+    with engine.begin() as conn:
+        name = users.kiosk(conn, KIOSK_TOKEN).name
+        assert users.revoke_kiosk(conn, name) == 1
+    try:
+        with fresh.server.app_context():
+            cache.delete(f"rg:bearer:{users.token_digest(KIOSK_TOKEN)}")  # as if the 30 s had passed
+        assert b.get("/api/v1/summary", headers=auth).status_code == 401
+    finally:
+        with engine.begin() as conn:
+            conn.execute(users.kiosk_token.update().where(users.kiosk_token.c.name == name).values(active=True))
+
+
 def test_sec006_roles(fresh, engine):
     from . import dashcall
     act = dashcall.find(fresh, "warn-feedback.children")
