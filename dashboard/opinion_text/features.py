@@ -88,6 +88,12 @@ def sentiment_features(text: str, tokens: list[str]) -> dict[str, float]:
     }
 
 
+def sentiment_words(tokens: list[str]) -> dict[str, float]:
+    """The words themselves, for the sentiment model too: learnt from hand-written appeals, they
+    tell a calm report of a problem (neutral) from a complaint (docs/opinion.md, round 3)."""
+    return {"s=" + t: 1.0 for t in tokens}
+
+
 def sarcastic(text: str, negative: float) -> bool:
     """A sarcasm cue together with complaint evidence: negative words, or delay and repetition."""
     return any(c in text for c in lexicon.SARCASM_CUES) and (

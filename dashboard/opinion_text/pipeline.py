@@ -44,6 +44,7 @@ class Pipeline:
         self.keywords = Keywords(self.segmenter.places, m["generic"])
         self.version = m["version"]
         self.topic_model, self.sentiment_model = m["topic"], m["sentiment"]
+        self.sentiment_words = bool(m["meta"].get("sentiment_words"))
         self._pos = self.sentiment_model.classes.index(1)
         self._neg = self.sentiment_model.classes.index(-1)
         self.read = functools.lru_cache(maxsize=CACHE_SIZE)(self._read)
@@ -61,7 +62,10 @@ class Pipeline:
         topic = self.topic_model.classes[max(range(len(p)), key=p.__getitem__)]
         subs = {sub: w for (t, sub), w in cues.items() if t == topic}
         subtopic = max(sorted(subs), key=subs.get) if subs else ""
-        s = self.sentiment_model.proba(features.sentiment_features(text, content))
+        signals = features.sentiment_features(text, content)
+        if self.sentiment_words:
+            signals.update(features.sentiment_words(content))
+        s = self.sentiment_model.proba(signals)
         sentiment = round(s[self._pos] - s[self._neg], 2) + 0.0  # + 0.0: no -0.0 in the output
         return Reading(topic, subtopic, sentiment, tuple(self.keywords.extract(content)))
 

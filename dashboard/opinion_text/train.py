@@ -1,9 +1,10 @@
 """Train the two linear models and write model.json: `python -m dashboard.opinion_text.train`.
 
 Training text comes from the demo generator (dashboard/demo/texts.py), which writes
-appeals of every topic and mood with a known label. Its phrasing is narrow, so the
-models also read the hand-kept dictionaries (lexicon.py) as features; the tests'
-evaluation set is never read here. scikit-learn fits the weights; the app scores
+appeals of every topic and mood with a known label, and from appeals written and labelled
+by hand the way citizens write (data/train_human_*.jsonl, weighted up: the generator's
+phrasing is narrow). The models also read the hand-kept dictionaries (lexicon.py) as
+features; the tests' evaluation set is never read here. scikit-learn fits the weights; the app scores
 them from JSON without it.
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import json
 import random
 from collections import Counter
+from pathlib import Path
 
 from dashboard.demo import texts
 
@@ -24,6 +26,9 @@ RECORDS = 500          # generator incident descriptions: grid workers' records,
 SEED = 20261127
 TOPIC_C = 0.3          # inverse regularisation, chosen on the dev set (docs/opinion.md)
 SENTIMENT_C = 0.3
+HUMAN = sorted(Path(__file__).with_name("data").glob("train_human_*.jsonl"))
+HUMAN_WEIGHT = 5.0     # each hand-written appeal counts as this many generator ones (chosen on the dev set)
+SENTIMENT_WORDS = True  # the sentiment model reads the words besides the signals (chosen on the dev set)
 PRUNE = 1e-3           # weights smaller than this are dropped from the JSON
 # A word the generator spreads over this many topics, none holding this share of it, says nothing
 # about what an appeal is about (尽快, 回复, 部门): it is never a keyword or a hot word.
@@ -57,12 +62,23 @@ def records(n: int = RECORDS, seed: int = SEED) -> list[str]:
             for _ in range(n)]
 
 
-def fit(rows: list[dict], labels: list, c: float, balanced: bool = False) -> model.Linear:
+def human(paths=None) -> list[tuple[str, str, float]]:
+    """(text, topic, sentiment) written and labelled by hand for training (never the tests' sets)."""
+    out = []
+    for path in HUMAN if paths is None else paths:
+        with open(path, encoding="utf-8") as f:
+            out += [(d["text"], d["topic"], float(d["sentiment"])) for d in map(json.loads, filter(str.strip, f))]
+    return out
+
+
+def fit(rows: list[dict], labels: list, c: float, balanced: bool = False, weights: list[float] | None = None
+        ) -> model.Linear:
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
     vec = DictVectorizer()
     x = vec.fit_transform(rows)
-    lr = LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None).fit(x, labels)
+    lr = LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None).fit(
+        x, labels, sample_weight=weights)
     names = vec.get_feature_names_out()
     weights = {}
     for j, name in enumerate(names):
@@ -88,24 +104,39 @@ def generic_words(docs: list[tuple[list[str], str]]) -> list[str]:
     return sorted(out)
 
 
-def train(per_topic: int = PER_TOPIC, seed: int = SEED) -> dict:
+def _sentiment(text: str, tokens: list[str]) -> dict[str, float]:
+    f = features.sentiment_features(text, tokens)
+    if SENTIMENT_WORDS:
+        f.update(features.sentiment_words(tokens))
+    return f
+
+
+def train(per_topic: int = PER_TOPIC, seed: int = SEED, human_weight: float = HUMAN_WEIGHT,
+          topic_c: float = TOPIC_C, sentiment_c: float = SENTIMENT_C) -> dict:
     seg = Segmenter(csv_places())
-    data = corpus(per_topic, seed)
+    generated = corpus(per_topic, seed)
+    written = human() if human_weight > 0 else []
+    data = generated + written
+    weights = [1.0] * len(generated) + [human_weight] * len(written)
     topic_rows, sent_rows, docs = [], [], []
-    for text, topic, _ in data:
+    for i, (text, topic, _) in enumerate(data):
         tokens = [t for t in seg.cut(text) if t not in seg.places]
-        docs.append((tokens, topic))
+        if i < len(generated):  # "generic" words are the generator's habits, not people's
+            docs.append((tokens, topic))
         topic_rows.append(features.topic_features(tokens, features.topic_cues(tokens)))
-        sent_rows.append(features.sentiment_features(text, tokens))
-    topic = fit(topic_rows, [t for _, t, _ in data], TOPIC_C)
+        sent_rows.append(_sentiment(text, tokens))
+    topic = fit(topic_rows, [t for _, t, _ in data], topic_c, weights=weights)
     notes = records()
     for text in notes:
-        sent_rows.append(features.sentiment_features(text, [t for t in seg.cut(text) if t not in seg.places]))
-    sentiment = fit(sent_rows, [band(s) for _, _, s in data] + [0] * len(notes), SENTIMENT_C)
+        sent_rows.append(_sentiment(text, [t for t in seg.cut(text) if t not in seg.places]))
+    sentiment = fit(sent_rows, [band(s) for _, _, s in data] + [0] * len(notes), sentiment_c,
+                    weights=weights + [1.0] * len(notes))
     body = {"topic": topic.to_json(), "sentiment": sentiment.to_json(), "generic": generic_words(docs)}
     digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()[:12]
-    return {"version": digest, "meta": {"per_topic": per_topic, "seed": seed, "topic_C": TOPIC_C,
-                                        "sentiment_C": SENTIMENT_C, "texts": len(data), "records": RECORDS,
+    return {"version": digest, "meta": {"per_topic": per_topic, "seed": seed, "topic_C": topic_c,
+                                        "sentiment_C": sentiment_c, "texts": len(generated), "records": RECORDS,
+                                        "human": len(written), "human_weight": human_weight,
+                                        "sentiment_words": SENTIMENT_WORDS,
                                         "topic_features": len(topic.weights)}, **body}
 
 
