@@ -14,7 +14,7 @@ import threading
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from data_access import DatabaseError, lease, rollups, warning_desk, warnings
+from data_access import DatabaseError, lease, opinion_readings, rollups, warning_desk, warnings
 from data_access.engine import create_schema
 from data_access.timeutil import now as clock_now
 
@@ -66,6 +66,15 @@ def start(engine: Engine, seconds: float) -> threading.Event | None:
                 log.warning("warnings evaluator: database unavailable (%s)", type(exc).__name__)
             except Exception:  # a bug in one rule must not stop the evaluator for good
                 log.exception("warnings evaluator failed")
+            # After the warnings: the first fill of a city reads ~100,000 texts (~40 s).
+            try:  # the barometer's text readings of new appeals (data_access/opinion_readings.py)
+                opinion_readings.fill_engine(engine, clock_now(), holder_id(), max(seconds * 10, 600))
+            except IntegrityError:  # two workers created the lease row at once, or filled the same rows
+                log.info("opinion readings: another worker is filling")
+            except DatabaseError as exc:
+                log.warning("opinion readings: database unavailable (%s)", type(exc).__name__)
+            except Exception:
+                log.exception("opinion readings fill failed")
             stop.wait(seconds)
     threading.Thread(target=loop, name="warnings-evaluator", daemon=True).start()
     return stop

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-
-from collections import Counter
+from collections import Counter, namedtuple
 
 from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.engine import Connection
 
-from . import metrics, quality, regions
+from . import metrics, opinion_readings, quality, regions
+from .opinion_readings import place_names  # noqa: F401 - also the backfill's place dictionary
 from .privacy import mask_text
 from .schema import TOPICS, appeal, region
 from .scope import Scope, child_column, in_region, resolve
@@ -122,19 +122,43 @@ def _scan(conn: Connection, r, now: dt.datetime) -> list[dict]:
     return [dict(row._mapping) for row in conn.execute(stmt)]
 
 
-def place_names(conn: Connection) -> list[str]:
-    """Every region name above the grids: the segmenter's place dictionary."""
-    return [name for (name,) in conn.execute(select(region.c.name).where(region.c.level != "grid"))]
-
-
 def pipeline(conn: Connection):
     """The text pipeline for this database's region tree (built once per process, then cached)."""
     from dashboard.opinion_text import for_places
     return for_places(place_names(conn))
 
 
-def _unread(conn: Connection, r, now: dt.datetime) -> list[dict]:
-    """The last 35 x 24 h's appeals with a NULL topic or sentiment, the NULLs read from the text.
+Stored = namedtuple("Stored", "topic sentiment keywords")
+
+
+def reader(conn: Connection) -> str:
+    """Whose readings `appeal_reading` may give this view: the current model, these place names."""
+    from dashboard.opinion_text import model_version
+    return opinion_readings.reader_id(model_version(), place_names(conn))
+
+
+def _lazy_read(conn: Connection):
+    """pipeline(conn).read, built only when a text has to be read here (most have a stored reading)."""
+    fn = None
+
+    def read(text):
+        nonlocal fn
+        if fn is None:
+            fn = pipeline(conn).read
+        return fn(text)
+    return read
+
+
+def _reading(row, read):
+    """The row's stored reading (appeal_reading), else its text read now; None without text."""
+    if row.r_id is not None:
+        return Stored(row.r_topic, row.r_sentiment, opinion_readings.decode(row.r_keywords))
+    return read(row.content) if row.content and row.content.strip() else None
+
+
+def _unread(conn: Connection, r, now: dt.datetime, by: str | None = None) -> list[dict]:
+    """The last 35 x 24 h's appeals with a NULL topic or sentiment, the NULLs read from the text
+    (stored readings by `by`, the current reader, where the fill has made them).
 
     Each row: day, win, channel, topic, sentiment, satisfaction, child (the child of `r`
     it lies in), and which labels were read (`topic_read`, `sentiment_read`).
@@ -146,14 +170,14 @@ def _unread(conn: Connection, r, now: dt.datetime) -> list[dict]:
             appeal.c.sentiment, appeal.c.satisfaction, appeal.c.content]
     if child is not None:
         cols.append(child.label("child"))
-    stmt = select(*cols).select_from(joined).where(
+    stmt = select(*cols, *opinion_readings.COLUMNS).select_from(
+        opinion_readings.joined_with(joined, by or reader(conn))).where(
         located, quality.appeal_ok(now), received >= now - dt.timedelta(days=READ_DAYS), _unlabelled())
     rows = conn.execute(stmt).all()
-    read = pipeline(conn).read if rows else None
+    read = _lazy_read(conn)
     out = []
     for row in rows:
-        text = row.content if row.content and row.content.strip() else None
-        reading = read(text) if text else None
+        reading = _reading(row, read)
         topic_read = row.topic is None and reading is not None
         sentiment_read = row.sentiment is None and reading is not None
         out.append({
@@ -320,18 +344,21 @@ def children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime)
 
 # --- hot words -------------------------------------------------------------------
 
-def _week_readings(conn: Connection, r, now: dt.datetime, unread: list[dict]) -> list[dict]:
+def _week_readings(conn: Connection, r, now: dt.datetime, unread: list[dict], by: str | None = None) -> list[dict]:
     """Every appeal of the last 7 x 24 h with its effective topic, sentiment and keywords."""
     received = appeal.c.received_at
     joined, located = in_region(appeal, r)
-    stmt = (select(appeal.c.id, appeal.c.topic, appeal.c.sentiment, appeal.c.content)
-            .select_from(joined)
+    stmt = (select(appeal.c.id, appeal.c.topic, appeal.c.sentiment, appeal.c.content, *opinion_readings.COLUMNS)
+            .select_from(opinion_readings.joined_with(joined, by or reader(conn)))
             .where(located, quality.appeal_ok(now), received >= now - dt.timedelta(days=WEEK),
                    not_(_unlabelled())))
     rows = conn.execute(stmt).all()
-    read = pipeline(conn).read if rows else None
-    out = [{"id": row.id, "topic": row.topic, "sentiment": row.sentiment,
-            "keywords": read(row.content).keywords if row.content else ()} for row in rows]
+    read = _lazy_read(conn)
+    out = []
+    for row in rows:
+        reading = _reading(row, read) if row.content else None
+        out.append({"id": row.id, "topic": row.topic, "sentiment": row.sentiment,
+                    "keywords": reading.keywords if reading else ()})
     out += [u for u in unread if u["win"] == "w"]
     return out
 
@@ -367,11 +394,12 @@ def hot_words(conn: Connection, scope: Scope, code: str | None, now: dt.datetime
 def view(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
     """Everything the barometer shows, reading the unlabelled appeals once."""
     r = resolve(conn, scope, code)
-    unread = _unread(conn, r, now)
+    by = reader(conn)
+    unread = _unread(conn, r, now, by)
     return {"summary": _headline(conn, r, now, unread),
             "children": _children(conn, scope, r, now, unread),
             "trends": _trends(conn, r, now, unread),
-            "words": _hot_words(_week_readings(conn, r, now, unread)),
+            "words": _hot_words(_week_readings(conn, r, now, unread, by)),
             "recent": recent(conn, scope, r.code, now)}
 
 
@@ -390,11 +418,10 @@ def _shown(conn: Connection, r, now: dt.datetime, rows) -> list[dict]:
     No citizen_hash leaves here."""
     names = _names(conn, {c for row in rows for c in (row.county_code, row.township_code,
                                                        row.village_code, row.grid_code)})
-    read = pipeline(conn).read if rows else None
+    read = _lazy_read(conn)
     out = []
     for row in rows:
-        readable = bool(row.content and row.content.strip())
-        reading = read(row.content) if (row.topic is None or row.sentiment is None) and readable else None
+        reading = _reading(row, read) if row.topic is None or row.sentiment is None else None
         topic_read = row.topic is None and reading is not None
         sentiment_read = row.sentiment is None and reading is not None
         topic = reading.topic if topic_read else row.topic
@@ -421,10 +448,11 @@ def recent(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
     limit = max(1, min(int(limit), 500))
     received = appeal.c.received_at
     joined, located = in_region(appeal, r)
+    joined = opinion_readings.joined_with(joined, reader(conn))
     rows = []
     for days in RECENT_WINDOWS:
         bound = [] if days is None else [received >= now - dt.timedelta(days=days)]
-        stmt = (select(*_COLS).select_from(joined).where(located, quality.appeal_ok(now), *bound)
+        stmt = (select(*_COLS, *opinion_readings.COLUMNS).select_from(joined).where(located, quality.appeal_ok(now), *bound)
                 .order_by(received.desc(), appeal.c.id.desc()).limit(limit))
         rows = conn.execute(stmt).all()
         if len(rows) >= limit:
@@ -458,18 +486,21 @@ def behind(conn: Connection, scope: Scope, code: str | None, now: dt.datetime, t
         where.append(or_(appeal.c.topic == topic, appeal.c.topic.is_(None)))  # NULLs: read below
     elif topic == UNCLASSIFIED:
         where.append(appeal.c.topic.is_(None))
-    stmt = select(*_COLS).select_from(joined).where(*where).order_by(received.desc(), appeal.c.id.desc())
+    stmt = (select(*_COLS, *opinion_readings.COLUMNS)
+            .select_from(opinion_readings.joined_with(joined, reader(conn)))
+            .where(*where).order_by(received.desc(), appeal.c.id.desc()))
     rows = conn.execute(stmt).all()
-    read = pipeline(conn).read if rows else None
+    read = _lazy_read(conn)
     keep = []
     for row in rows:
         if word is not None:
-            ok = bool(row.content and row.content.strip()) and word in read(row.content).keywords
+            reading = _reading(row, read)
+            ok = reading is not None and word in reading.keywords
         elif row.topic is not None:
             ok = True
         else:
-            got = read(row.content).topic if row.content and row.content.strip() else UNCLASSIFIED
-            ok = got == topic
+            reading = _reading(row, read)
+            ok = (reading.topic if reading is not None else UNCLASSIFIED) == topic
         if ok:
             keep.append(row)
     return {"total": len(keep), "rows": _shown(conn, r, now, keep[:limit])}

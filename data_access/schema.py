@@ -314,4 +314,17 @@ audit_log = Table(
     Index("ix_audit_log_actor_action", "actor", "action", "at"),
 )
 
-OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, audit_log)
+# What the text pipeline read from an appeal's text (data_access/opinion_readings.py), by which
+# reader (model version and place names); the last few weeks only.
+appeal_reading = Table(
+    "appeal_reading", metadata,
+    Column("appeal_id", Integer, primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("reader", String(40), nullable=False),
+    Column("topic", String(20)),
+    Column("sentiment", Float),
+    Column("keywords", Text, nullable=False),  # words, tab-separated
+    Index("ix_appeal_reading_received", "received_at"),
+)
+
+OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, audit_log, appeal_reading)

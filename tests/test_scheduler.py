@@ -56,3 +56,23 @@ def test_sch003_thread_runs_in_the_app(sqlite_url, tmp_path):
             count = conn.execute(select(func.count()).select_from(warning)).scalar()
     app.server.extensions["redgrid.scheduler"].set()  # stop the thread with the test
     assert count > 0
+
+
+def test_sch004_thread_stores_text_readings(sqlite_url, tmp_path):
+    """The scheduler thread also keeps the barometer's text readings (data_access/opinion_readings.py)."""
+    import time
+
+    from dashboard import create_app
+    from data_access.schema import appeal_reading
+    copy = tmp_path / "readings.db"
+    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "WARNINGS_EVALUATE_SECONDS": 1})
+    eng = make_engine(f"sqlite:///{copy}")
+    deadline = time.time() + 60
+    count = 0
+    while time.time() < deadline and not count:
+        time.sleep(0.5)
+        with eng.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(appeal_reading)).scalar()
+    app.server.extensions["redgrid.scheduler"].set()
+    assert count > 0

@@ -1,4 +1,4 @@
-"""`python -m dashboard opinion {classify,backfill}`."""
+"""`python -m dashboard opinion {classify,backfill,readings}`."""
 from __future__ import annotations
 
 import json
@@ -13,12 +13,38 @@ def add_parser(sub) -> None:
     bf.add_argument("--db", help="database URL (default: DATABASE_URL or var/redgrid.db)")
     bf.add_argument("--region", help="only this region's subtree (default: the whole tree)")
     bf.add_argument("--batch", type=int, default=2000, help="appeals per transaction")
+    rd = op_sub.add_parser("readings", help="store the text readings of recent appeals for the barometer "
+                                            "(the app's scheduler does this every interval)")
+    rd.add_argument("--db", help="database URL (default: DATABASE_URL or var/redgrid.db)")
 
 
 def run(args) -> int:
     if args.opinion_command == "classify":
         return classify(sys.stdin, sys.stdout)
+    if args.opinion_command == "readings":
+        return readings(args.db)
     return backfill(args.db, args.region, args.batch)
+
+
+def readings(url: str | None) -> int:
+    import time
+
+    from data_access import engine as db
+    from data_access import opinion_readings
+    from data_access.timeutil import now
+
+    from . import for_places
+    eng = db.make_engine(url)
+    db.create_own_tables(eng)
+    started = time.perf_counter()
+    with eng.connect() as conn:
+        places = opinion_readings.place_names(conn)
+    pipe = for_places(places)
+    done = opinion_readings.fill(eng, pipe.read, opinion_readings.reader_id(pipe.version, places), now())
+    print(f"readings: {done['read']} appeals read, {done['dropped']} old readings dropped "
+          f"in {time.perf_counter() - started:.1f} s, model {pipe.version}")
+    eng.dispose()
+    return 0
 
 
 def classify(lines, out) -> int:
