@@ -66,14 +66,24 @@ def place(code: str | None, with_map: bool = False):
     return region, chain, geojson
 
 
+# Views whose snapshot is recomputed less often than the screens tick (their own setting).
+SNAPSHOT_SECONDS = {"opinion": "OPINION_REFRESH_SECONDS"}
+
+
+def seconds_of(kind: str) -> int:
+    """The length of a view's time bucket: how often its snapshot is recomputed."""
+    own = SNAPSHOT_SECONDS.get(kind.split("#")[0])
+    tick = runtime.setting("REFRESH_SECONDS")
+    return max(tick, runtime.setting(own)) if own else tick
+
+
 def _compute_entry(kind: str, compute: Callable, scope, code: str | None, now: dt.datetime) -> dict:
     """This bucket's entry {"snap", "sig"}. The signature and the time are also kept alone under
     their own key ({kind}#sig: [sig, as_of]), so a tick reads a few bytes, not the snapshot."""
     with runtime.engine().connect() as conn:
         snap = {**compute(conn, scope, code, now), "as_of": now}
     entry = {"snap": snap, "sig": signature(snap)}
-    cache.put(f"{kind}#sig", scope.code, code, now, runtime.setting("REFRESH_SECONDS"),
-              [entry["sig"], now.isoformat()])
+    cache.put(f"{kind}#sig", scope.code, code, now, seconds_of(kind), [entry["sig"], now.isoformat()])
     return entry
 
 
@@ -88,7 +98,7 @@ def serve(kind: str, compute: Callable) -> None:
 
 def _runner(kind: str, code: str | None, compute: Callable):
     scope, now = runtime.scope(), runtime.now()
-    return scope, now, runtime.setting("REFRESH_SECONDS"), lambda: _compute_entry(kind, compute, scope, code, now)
+    return scope, now, seconds_of(kind), lambda: _compute_entry(kind, compute, scope, code, now)
 
 
 def _entry(kind: str, code: str | None, compute: Callable, stale_ok: bool = True) -> dict:
@@ -136,7 +146,7 @@ def rendered(kind: str, code: str | None, entry: dict, render: Callable, variant
         values, hashes = _plain(list(render(entry["snap"])))
         return {"values": values, "hashes": hashes}
     return cache.remember(f"{kind}#render:{variant}:{entry['sig']}", scope.code, code, runtime.now(),
-                          runtime.setting("REFRESH_SECONDS"), build, stale_ok=False, keep_latest=True)
+                          seconds_of(kind), build, stale_ok=False, keep_latest=True)
 
 
 def first_state(snap: dict, parts: list | None = None) -> dict:

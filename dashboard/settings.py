@@ -24,6 +24,9 @@ SETTINGS = (
     Setting("DATABASE_URL", "sqlite:///var/redgrid.db",
             "SQLAlchemy URL of the governance database (SQLite file or postgresql://…)."),
     Setting("REFRESH_SECONDS", 5, "Seconds between live refresh ticks of every screen."),
+    Setting("OPINION_REFRESH_SECONDS", 60,
+            "Seconds between recomputations of the barometer (社情民意) snapshot: its figures move over days; "
+            "its screens still tick every REFRESH_SECONDS and get the new one on the next tick."),
     Setting("ALARM_SECONDS", 5, "Seconds between each screen's check for unacknowledged red/orange warnings."),
     Setting("CACHE_REDIS_URL", "", "Redis URL for the shared cache; empty = per-process SimpleCache."),
     Setting("DEFAULT_REGION", "450800", "Region shown when the URL names none (the city)."),
