@@ -59,7 +59,7 @@ def _writer():
 
 def refresher() -> int:
     """`python -m benchmarks.bench_wsgi refresher`: the snapshot refresher, counted the same way."""
-    app = create_app({"WARNINGS_EVALUATE_SECONDS": 0})
+    app = create_app({"REDGRID_REFRESHER": True})  # runs the scheduler too, as callbacks/live.py does
     instrument(app.server)
     snapshots.run_refresher(app.server)
     return 0

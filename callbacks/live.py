@@ -260,7 +260,9 @@ def refresher_main() -> int:
 
     from dashboard import create_app
     logging.basicConfig(level=logging.INFO)
-    app = create_app({"WARNINGS_EVALUATE_SECONDS": 0})  # the app's own scheduler does those
+    # It also runs the scheduler (rollups, warnings, text readings) when WARNINGS_EVALUATE_SECONDS
+    # is set: the web workers leave that work to it while it beats (dashboard/app.py).
+    app = create_app({"REDGRID_REFRESHER": True})
     cache.run_refresher(app.server)
     return 0
 

@@ -11,14 +11,22 @@ import dash
 from flask import Flask
 
 import callbacks
-from data_access.cache import cache
 from data_access import DatabaseError
+from data_access import cache as snapshots
+from data_access.cache import cache
 from data_access.engine import create_own_tables, make_engine
 from layouts.shell import app_shell
 
 from . import api, auth, runtime, scheduler, security, settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _refresher_beats(server):
+    def beating() -> bool:
+        with server.app_context():
+            return snapshots.refresher_alive()
+    return beating
 
 
 def create_app(overrides: dict | None = None) -> dash.Dash:
@@ -44,8 +52,11 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     auth.init_app(server)
     security.init_app(server)
     server.register_blueprint(api.bp)
+    # A web worker leaves the maintenance (rollups, warnings, text readings) to a live refresher
+    # process, which runs it off the web tier; without one (SimpleCache, or it died) it does it.
     server.extensions["redgrid.scheduler"] = scheduler.start(
-        server.extensions[runtime.ENGINE_KEY], config["WARNINGS_EVALUATE_SECONDS"])
+        server.extensions[runtime.ENGINE_KEY], config["WARNINGS_EVALUATE_SECONDS"],
+        defer=None if config.get("REDGRID_REFRESHER") else _refresher_beats(server))
 
     app = dash.Dash(
         __name__, server=server, title="红格指挥舱", update_title=None,

@@ -10,6 +10,7 @@ import logging
 import os
 import socket
 import threading
+from typing import Callable
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +39,17 @@ def evaluate_once(engine: Engine, seconds: float, holder: str | None = None) -> 
         return raised
 
 
-def start(engine: Engine, seconds: float) -> threading.Event | None:
-    """Start the evaluator thread; set the returned event to stop it."""
+def _deferring(defer: Callable[[], bool]) -> bool:
+    try:
+        return bool(defer())
+    except Exception:  # noqa: BLE001 - cannot tell: do the work (a duplicate pass is harmless, a missed one is not)
+        return False
+
+
+def start(engine: Engine, seconds: float, defer: Callable[[], bool] | None = None) -> threading.Event | None:
+    """Start the evaluator thread; set the returned event to stop it. While `defer()` says so
+    (a web worker while a refresher process beats) the thread leaves the work to that process:
+    a 2-3 s evaluation holding a web worker's interpreter made its screens' ticks wait."""
     if seconds <= 0:
         return None
     stop = threading.Event()
@@ -50,6 +60,9 @@ def start(engine: Engine, seconds: float) -> threading.Event | None:
         except DatabaseError as exc:
             log.warning("warnings evaluator: cannot prepare tables (%s)", type(exc).__name__)
         while not stop.is_set():
+            if defer is not None and _deferring(defer):
+                stop.wait(seconds)
+                continue
             try:  # settle the rollups first (one process at a time; data_access/rollups.py)
                 rollups.catch_up_engine(engine, clock_now(), holder_id(), max(seconds * 10, 600))
             except DatabaseError as exc:

@@ -76,3 +76,38 @@ def test_sch004_thread_stores_text_readings(sqlite_url, tmp_path):
             count = conn.execute(select(func.count()).select_from(appeal_reading)).scalar()
     app.server.extensions["redgrid.scheduler"].set()
     assert count > 0
+
+
+def test_sch005_a_web_worker_defers_to_a_beating_refresher(sqlite_url, tmp_path):
+    """While `defer()` says a refresher runs the maintenance, the thread does nothing; when it
+    stops saying so (the refresher died), the thread takes the work back."""
+    import threading
+    import time
+
+    from dashboard import scheduler
+    copy = tmp_path / "defer.db"
+    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    eng = make_engine(f"sqlite:///{copy}")
+    refresher = threading.Event()
+    refresher.set()
+    asked = []
+
+    def defer():
+        asked.append(1)
+        return refresher.is_set()
+
+    def warnings_count():
+        with eng.connect() as conn:
+            return conn.execute(select(func.count()).select_from(warning)).scalar()
+    stop = scheduler.start(eng, 1, defer=defer)
+    try:
+        time.sleep(3)
+        assert len(asked) >= 2 and warnings_count() == 0  # asked every interval, did nothing
+        refresher.clear()
+        deadline = time.time() + 30
+        while time.time() < deadline and not warnings_count():
+            time.sleep(0.5)
+        assert warnings_count() > 0
+    finally:
+        stop.set()
+    assert scheduler._deferring(lambda: 1 / 0) is False  # cannot tell: do the work
