@@ -85,7 +85,8 @@ class Stack:
                          "--timeout", "60", "--graceful-timeout", "5", "benchmarks.bench_wsgi:server"],
                         env={**env, "REDGRID_BENCH_DIR": str(self.bench_dir / f"i{i}")}, log=f"gunicorn{i}")
         for i in range(a.refreshers):  # live snapshots computed off the web workers (callbacks/live.py)
-            self._start([str(ROOT / ".venv/bin/python"), "-m", "benchmarks.bench_wsgi"],
+            # Background work at a lower priority than the web workers, as deploy/systemd sets it.
+            self._start(["nice", "-n", str(a.nice), str(ROOT / ".venv/bin/python"), "-m", "benchmarks.bench_wsgi"],
                         env={**env, "REDGRID_BENCH_DIR": str(self.bench_dir / f"r{i}")}, log=f"refresher{i}")
         for port in self.ports:
             _wait_port(port, 120)
@@ -93,7 +94,7 @@ class Stack:
         if a.instances > 1:
             self.base = f"http://127.0.0.1:{self._nginx()}"
         if a.simulate:
-            self._start([str(ROOT / ".venv/bin/python"), "-m", "dashboard", "simulate", "--db", a.db,
+            self._start(["nice", "-n", str(a.nice), str(ROOT / ".venv/bin/python"), "-m", "dashboard", "simulate", "--db", a.db,
                          "--speed", str(a.simulate), "--tick", "2"], log="simulate")
         return self
 
@@ -250,6 +251,7 @@ def main() -> int:
     ap.add_argument("--simulate", type=float, default=1.0, help="simulator speed while loading (0 = off)")
     ap.add_argument("--scheduler-seconds", type=int, default=60,
                     help="WARNINGS_EVALUATE_SECONDS of the app (its thread also settles the rollups)")
+    ap.add_argument("--nice", type=int, default=10, help="niceness of the refresher and the simulator (0 = same as the web)")
     ap.add_argument("--drill-every", type=float, default=0.0)
     ap.add_argument("--drill-regions", default="450802,450803,450802001")
     ap.add_argument("--rss-every", type=float, default=5.0)

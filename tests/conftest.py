@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -137,3 +138,29 @@ def pytest_setup_options():
                  "--enable-unsafe-swiftshader", "--use-angle=swiftshader", "--window-size=1600,1000"):
         options.add_argument(flag)
     return options
+
+
+def copy_sqlite(url: str, dest: Path) -> str:
+    """A copy of a SQLite database (with its WAL) that a test may write into; its URL."""
+    src = Path(url.removeprefix("sqlite:///"))
+    shutil.copy(src, dest)
+    if Path(f"{src}-wal").exists():
+        shutil.copy(f"{src}-wal", f"{dest}-wal")
+    return f"sqlite:///{dest}"
+
+
+@pytest.fixture()
+def wconn(db_url, engine, tmp_path):
+    """A connection that may write: to a copy of the SQLite file, or in a PostgreSQL transaction
+    that is rolled back."""
+    if db_url.startswith("sqlite"):
+        from data_access.engine import make_engine
+        eng = make_engine(copy_sqlite(db_url, tmp_path / "writable.db"))
+        with eng.connect() as c:
+            yield c
+        eng.dispose()
+    else:
+        with engine.connect() as c:
+            tx = c.begin()
+            yield c
+            tx.rollback()

@@ -7,8 +7,6 @@ import datetime as dt
 import io
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -343,27 +341,6 @@ def test_brf006_files_read_back(conn, city_scope):
 
 
 # --- scope and masking, with rows planted in a second county ------------------------------------
-
-@pytest.fixture()
-def wconn(db_url, engine, tmp_path):
-    """A connection that may write: a copy of the SQLite file, or a PostgreSQL transaction rolled back."""
-    if db_url.startswith("sqlite"):
-        from data_access.engine import make_engine
-        src = Path(db_url.removeprefix("sqlite:///"))
-        copy = tmp_path / "brief.db"
-        shutil.copy(src, copy)
-        if Path(str(src) + "-wal").exists():
-            shutil.copy(str(src) + "-wal", str(copy) + "-wal")
-        eng = make_engine(f"sqlite:///{copy}")
-        with eng.connect() as c:
-            yield c
-        eng.dispose()
-    else:
-        with engine.connect() as c:
-            tx = c.begin()
-            yield c
-            tx.rollback()
-
 
 def _at(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=dt.timezone.utc)

@@ -102,3 +102,17 @@ def test_live005_page_says_database_unavailable(dash_duo, sqlite_url):
     dash_duo.driver.get(f"{dash_duo.server_url}/patrols?region=450802")
     dash_duo.wait_for_contains_text("#page-error", "数据库暂时不可用", timeout=30)
     assert dash_duo.get_logs() == [] or all("500" not in e["message"] for e in dash_duo.get_logs())
+
+
+def test_live006_the_barometer_has_its_own_bucket(sqlite_url):
+    """The opinion snapshot (and its signature and rendering) is recomputed every
+    OPINION_REFRESH_SECONDS, never more often than the screens tick; every other view every
+    REFRESH_SECONDS."""
+    from callbacks import live
+    from dashboard import create_app
+    for opinion, want in ((60, 60), (1, 2)):
+        app = create_app({"DATABASE_URL": sqlite_url, "REFRESH_SECONDS": 2, "OPINION_REFRESH_SECONDS": opinion})
+        with app.server.app_context():
+            assert live.seconds_of("opinion") == want
+            assert live.seconds_of("opinion#sig") == want and live.seconds_of("opinion#render:") == want
+            assert live.seconds_of("overview") == 2 and live.seconds_of("patrols-workers-snap") == 2

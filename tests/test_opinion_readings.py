@@ -3,8 +3,6 @@ and without them, reads no text once they are there, and ignores readings by ano
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -15,7 +13,7 @@ from data_access.schema import appeal, appeal_reading
 from data_access.scope import scope_of
 from dashboard.opinion_text import for_places
 
-from .conftest import now
+from .conftest import copy_sqlite, now
 
 
 @pytest.fixture()
@@ -23,12 +21,7 @@ def wengine(db_url, engine, tmp_path):
     """An engine that may write: a copy of the SQLite file, or the PostgreSQL test database with
     appeal_reading emptied afterwards (it is the dashboard's own table)."""
     if db_url.startswith("sqlite"):
-        src = Path(db_url.removeprefix("sqlite:///"))
-        copy = tmp_path / "readings.db"
-        shutil.copy(src, copy)
-        if Path(str(src) + "-wal").exists():
-            shutil.copy(str(src) + "-wal", str(copy) + "-wal")
-        eng = make_engine(f"sqlite:///{copy}")
+        eng = make_engine(copy_sqlite(db_url, tmp_path / "readings.db"))
         yield eng
         eng.dispose()
     else:

@@ -4,9 +4,7 @@ over and gives the screen back once acknowledged (or when the operator releases 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -18,19 +16,14 @@ from data_access.scope import scope_of
 from dashboard import create_app
 
 from .browser import click, start_signed_in
-from .conftest import ARTIFACTS, now
+from .conftest import ARTIFACTS, copy_sqlite, now
 from .test_warnings import _grids, _Ids, _incident
 
 
 @pytest.fixture()
 def live_db(sqlite_url, tmp_path):
     """A copy of the tiny city the test may write into while the app reads it."""
-    src = Path(sqlite_url.removeprefix("sqlite:///"))
-    copy = tmp_path / "live.db"
-    shutil.copy(src, copy)
-    if Path(f"{src}-wal").exists():
-        shutil.copy(f"{src}-wal", f"{copy}-wal")
-    url = f"sqlite:///{copy}"
+    url = copy_sqlite(sqlite_url, tmp_path / "live.db")
     eng = make_engine(url)
     with eng.begin() as conn:  # the seed's own major incidents were dealt with: only ours will sound
         warnings.evaluate(conn, now(), rules=["major"])

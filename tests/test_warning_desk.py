@@ -18,7 +18,7 @@ from data_access.scope import OutOfScope, scope_of
 
 from . import dashcall
 from .conftest import now
-from .test_warnings import _grids, _Ids, _incident, wconn  # noqa: F401 - wconn is a fixture
+from .test_warnings import _grids, _Ids, _incident
 
 M = dt.timedelta(minutes=1)
 

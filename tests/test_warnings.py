@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, insert, select, update
@@ -19,27 +18,6 @@ from .conftest import now
 
 H = dt.timedelta(hours=1)
 D = dt.timedelta(days=1)
-
-
-@pytest.fixture()
-def wconn(db_url, engine, tmp_path):
-    """A connection that may write: a copy of the SQLite file, or a PostgreSQL transaction rolled back."""
-    if db_url.startswith("sqlite"):
-        from data_access.engine import make_engine
-        src = Path(db_url.removeprefix("sqlite:///"))
-        copy = tmp_path / "warn.db"
-        shutil.copy(src, copy)
-        if Path(str(src) + "-wal").exists():
-            shutil.copy(str(src) + "-wal", str(copy) + "-wal")
-        eng = make_engine(f"sqlite:///{copy}")
-        with eng.connect() as c:
-            yield c
-        eng.dispose()
-    else:
-        with engine.connect() as c:
-            tx = c.begin()
-            yield c
-            tx.rollback()
 
 
 def _grids(conn, n=2, township=None):

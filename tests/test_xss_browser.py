@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 import time
-from pathlib import Path
 
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
@@ -34,7 +32,7 @@ from data_access.schema import appeal, grid_state, grid_worker, incident, key_pe
 from dashboard import create_app
 
 from .browser import start_signed_in
-from .conftest import ARTIFACTS, now
+from .conftest import ARTIFACTS, copy_sqlite, now
 
 TEMPLATES = [
     "<script>window.__xss_N=1</script>",
@@ -130,12 +128,7 @@ def _plant(conn) -> dict:
 @pytest.fixture()
 def xss_db(sqlite_url, tmp_path):
     """A writable copy of the tiny city with the payloads planted."""
-    src = Path(sqlite_url.removeprefix("sqlite:///"))
-    copy = tmp_path / "xss.db"
-    shutil.copy(src, copy)
-    if Path(f"{src}-wal").exists():
-        shutil.copy(f"{src}-wal", f"{copy}-wal")
-    url = f"sqlite:///{copy}"
+    url = copy_sqlite(sqlite_url, tmp_path / "xss.db")
     eng = make_engine(url)
     with eng.begin() as conn:
         planted = _plant(conn)
