@@ -104,3 +104,17 @@ def has_data(engine: Engine) -> bool:
         return False
     with engine.connect() as conn:
         return bool(conn.execute(select(func.count()).select_from(schema.region)).scalar())
+
+
+def keyset_batches(engine: Engine, stmt):
+    """Run `stmt` (rows ordered by `id`, filtered on `id > :after`, limited) batch after batch,
+    each in its own transaction: yields (conn, rows) with the transaction open, so the caller's
+    writes for a batch commit with it. A run that stops half-way keeps the batches it finished."""
+    after = -1
+    while True:
+        with engine.begin() as conn:
+            rows = conn.execute(stmt, {"after": after}).all()
+            if not rows:
+                return
+            yield conn, rows
+        after = rows[-1].id

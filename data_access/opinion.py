@@ -356,7 +356,7 @@ def _week_readings(conn: Connection, r, now: dt.datetime, unread: list[dict], by
     read = _lazy_read(conn)
     out = []
     for row in rows:
-        reading = _reading(row, read) if row.content else None
+        reading = _reading(row, read)
         out.append({"id": row.id, "topic": row.topic, "sentiment": row.sentiment,
                     "keywords": reading.keywords if reading else ()})
     out += [u for u in unread if u["win"] == "w"]
@@ -400,7 +400,7 @@ def view(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> 
             "children": _children(conn, scope, r, now, unread),
             "trends": _trends(conn, r, now, unread),
             "words": _hot_words(_week_readings(conn, r, now, unread, by)),
-            "recent": recent(conn, scope, r.code, now)}
+            "recent": recent(conn, scope, r.code, now, by=by)}
 
 
 # --- the appeals behind a figure ---------------------------------------------------
@@ -438,7 +438,7 @@ def _shown(conn: Connection, r, now: dt.datetime, rows) -> list[dict]:
 
 
 def recent(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
-           limit: int = RECENT_LIMIT) -> list[dict]:
+           limit: int = RECENT_LIMIT, by: str | None = None) -> list[dict]:
     """The latest appeals in the subtree, newest first (labels read from the text where NULL).
 
     Windows widen (1, 7, 35 days, then all) so the newest rows are found without
@@ -448,7 +448,7 @@ def recent(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
     limit = max(1, min(int(limit), 500))
     received = appeal.c.received_at
     joined, located = in_region(appeal, r)
-    joined = opinion_readings.joined_with(joined, reader(conn))
+    joined = opinion_readings.joined_with(joined, by or reader(conn))
     rows = []
     for days in RECENT_WINDOWS:
         bound = [] if days is None else [received >= now - dt.timedelta(days=days)]

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .opinion import place_names  # noqa: F401 - the CLI's pipeline knows the view's places
 from . import rollups
+from .engine import keyset_batches
 from .schema import appeal, region
 from .scope import Scope, in_region, resolve, scope_of
 from .timeutil import local_day, now
@@ -56,25 +57,19 @@ def backfill(engine: Engine, read: Callable, scope: Scope | None = None, code: s
                     sentiment=func.coalesce(appeal.c.sentiment, bindparam("b_sentiment"))))
     done = {"scanned": 0, "topics": 0, "sentiments": 0, "batches": 0}
     touched: set = set()  # local days whose appeals changed: their rollup cells are recomputed
-    after = -1
-    while True:
-        with engine.begin() as conn:
-            rows = conn.execute(stmt, {"after": after}).all()
-            if not rows:
-                break
-            params = []
-            for row in rows:
-                if not row.content.strip():
-                    continue
-                reading = read(row.content)
-                params.append({"b_id": row.id, "b_topic": reading.topic, "b_sentiment": reading.sentiment})
-                if row.received_at is not None:
-                    touched.add(local_day(row.received_at))
-                done["topics"] += row.topic is None
-                done["sentiments"] += row.sentiment is None
-            if params:
-                conn.execute(fill, params)
-        after = rows[-1].id
+    for conn, rows in keyset_batches(engine, stmt):
+        params = []
+        for row in rows:
+            if not row.content.strip():
+                continue
+            reading = read(row.content)
+            params.append({"b_id": row.id, "b_topic": reading.topic, "b_sentiment": reading.sentiment})
+            if row.received_at is not None:
+                touched.add(local_day(row.received_at))
+            done["topics"] += row.topic is None
+            done["sentiments"] += row.sentiment is None
+        if params:
+            conn.execute(fill, params)
         done["scanned"] += len(rows)
         done["batches"] += 1
         if progress:

@@ -8,8 +8,8 @@ reads in-process only the appeals that have no reading by the current reader yet
 that arrived since the last fill, or all of them after a model upgrade), so it is right
 whether or not the fill has run.
 
-`fill` is maintenance, never a request: the app's scheduler thread runs it under the
-'readings' lease after the rollups' catch-up, and `python -m dashboard opinion readings`
+`fill` is maintenance, never a request: the scheduler thread runs it under the
+'readings' lease after the warning rules, and `python -m dashboard opinion readings`
 runs it once. It deletes readings older than KEEP_DAYS or by another reader, then reads
 the appeals that have none, in keyset batches by id, one transaction per batch.
 Assumption (as for the rollups): a source system does not rewrite an appeal's text.
@@ -23,10 +23,12 @@ from typing import Callable
 from sqlalchemy import and_, bindparam, delete, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
 
+from .engine import keyset_batches
 from .schema import appeal, appeal_reading, region
 
 KEEP_DAYS = 37  # the barometer reads 35 x 24 h of unlabelled appeals and 7 of hot words; 2 days' margin
 BATCH = 5000
+
 
 def place_names(conn: Connection) -> list[str]:
     """Every region name above the grids: the segmenter's place dictionary."""
@@ -62,22 +64,16 @@ def fill(engine: Engine, read: Callable, reader: str, now: dt.datetime, batch: i
                    appeal_reading.c.appeal_id.is_(None), appeal.c.id > bindparam("after"))
             .order_by(appeal.c.id).limit(batch))
     done = {"dropped": dropped, "read": 0, "batches": 0}
-    after = -1
-    while True:
-        with engine.begin() as conn:
-            rows = conn.execute(stmt, {"after": after}).all()
-            if not rows:
-                break
-            values = []
-            for row in rows:
-                if not row.content.strip():
-                    continue  # nothing to read: the view leaves it unread too
-                r = read(row.content)
-                values.append({"appeal_id": row.id, "received_at": row.received_at, "reader": reader,
-                               "topic": r.topic, "sentiment": r.sentiment, "keywords": encode(r.keywords)})
-            if values:
-                conn.execute(insert(appeal_reading), values)
-        after = rows[-1].id
+    for conn, rows in keyset_batches(engine, stmt):
+        values = []
+        for row in rows:
+            if not row.content.strip():
+                continue  # nothing to read: the view leaves it unread too
+            r = read(row.content)
+            values.append({"appeal_id": row.id, "received_at": row.received_at, "reader": reader,
+                           "topic": r.topic, "sentiment": r.sentiment, "keywords": encode(r.keywords)})
+        if values:
+            conn.execute(insert(appeal_reading), values)
         done["read"] += len(rows)
         done["batches"] += 1
     return done

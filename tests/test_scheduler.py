@@ -40,7 +40,9 @@ def test_sch002_only_the_lease_holder_evaluates(sqlite_url, tmp_path):
     assert again == []  # dedup: nothing new while those warnings are open
 
 
-def test_sch003_thread_runs_in_the_app(sqlite_url, tmp_path):
+def _thread_writes(sqlite_url, tmp_path, table, seconds: float) -> int:
+    """Rows of `table` the app's scheduler thread (WARNINGS_EVALUATE_SECONDS=1) has written into a
+    copy of the test city within `seconds` (as soon as there are some)."""
     import time
 
     from dashboard import create_app
@@ -48,34 +50,24 @@ def test_sch003_thread_runs_in_the_app(sqlite_url, tmp_path):
     shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
     app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "WARNINGS_EVALUATE_SECONDS": 1})
     eng = make_engine(f"sqlite:///{copy}")
-    deadline = time.time() + 30
+    deadline = time.time() + seconds
     count = 0
     while time.time() < deadline and not count:
         time.sleep(0.5)
         with eng.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(warning)).scalar()
+            count = conn.execute(select(func.count()).select_from(table)).scalar()
     app.server.extensions["redgrid.scheduler"].set()  # stop the thread with the test
-    assert count > 0
+    return count
+
+
+def test_sch003_thread_runs_in_the_app(sqlite_url, tmp_path):
+    assert _thread_writes(sqlite_url, tmp_path, warning, 30) > 0
 
 
 def test_sch004_thread_stores_text_readings(sqlite_url, tmp_path):
     """The scheduler thread also keeps the barometer's text readings (data_access/opinion_readings.py)."""
-    import time
-
-    from dashboard import create_app
     from data_access.schema import appeal_reading
-    copy = tmp_path / "readings.db"
-    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
-    app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "WARNINGS_EVALUATE_SECONDS": 1})
-    eng = make_engine(f"sqlite:///{copy}")
-    deadline = time.time() + 60
-    count = 0
-    while time.time() < deadline and not count:
-        time.sleep(0.5)
-        with eng.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(appeal_reading)).scalar()
-    app.server.extensions["redgrid.scheduler"].set()
-    assert count > 0
+    assert _thread_writes(sqlite_url, tmp_path, appeal_reading, 60) > 0
 
 
 def test_sch005_a_web_worker_defers_to_a_beating_refresher(sqlite_url, tmp_path):

@@ -94,6 +94,15 @@ def sentiment_words(tokens: list[str]) -> dict[str, float]:
     return {"s=" + t: 1.0 for t in tokens}
 
 
+def sentiment_row(text: str, tokens: list[str], words: bool) -> dict[str, float]:
+    """The sentiment model's features: the signals, and the words when the model reads them
+    (its meta says `sentiment_words`)."""
+    f = sentiment_features(text, tokens)
+    if words:
+        f.update(sentiment_words(tokens))
+    return f
+
+
 def sarcastic(text: str, negative: float) -> bool:
     """A sarcasm cue together with complaint evidence: negative words, or delay and repetition."""
     return any(c in text for c in lexicon.SARCASM_CUES) and (

@@ -62,10 +62,7 @@ class Pipeline:
         topic = self.topic_model.classes[max(range(len(p)), key=p.__getitem__)]
         subs = {sub: w for (t, sub), w in cues.items() if t == topic}
         subtopic = max(sorted(subs), key=subs.get) if subs else ""
-        signals = features.sentiment_features(text, content)
-        if self.sentiment_words:
-            signals.update(features.sentiment_words(content))
-        s = self.sentiment_model.proba(signals)
+        s = self.sentiment_model.proba(features.sentiment_row(text, content, self.sentiment_words))
         sentiment = round(s[self._pos] - s[self._neg], 2) + 0.0  # + 0.0: no -0.0 in the output
         return Reading(topic, subtopic, sentiment, tuple(self.keywords.extract(content)))
 

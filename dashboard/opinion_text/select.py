@@ -20,35 +20,22 @@ from .segment import Segmenter, csv_places
 DEV = Path(__file__).resolve().parents[2] / "tests" / "data" / "opinion_dev.jsonl"
 
 
-WORDS = False  # experiment: the sentiment model also reads the words (--sentiment-words)
-
-
-_SIGNALS = features.sentiment_features
-
-
-def _sentiment(text, tokens):
-    f = _SIGNALS(text, tokens)
-    if WORDS:
-        f.update({"s=" + t: 1.0 for t in tokens})
-    return f
-
-
-def _rows(seg, items):
+def _rows(seg, items, words: bool):
     out = []
     for text, topic, s in items:
         tokens = [t for t in seg.cut(text) if t not in seg.places]
         out.append((features.topic_features(tokens, features.topic_cues(tokens)),
-                    _sentiment(text, tokens), topic, train.band(s), tokens))
+                    features.sentiment_row(text, tokens, words), topic, train.band(s), tokens))
     return out
 
 
-def _model(gen, hum, notes, weight, generic):
+def _model(gen, hum, notes, weight, generic, words: bool):
     data = gen + hum
     w = [1.0] * len(gen) + [weight] * len(hum)
     topic = train.fit([r[0] for r in data], [r[2] for r in data], train.TOPIC_C, weights=w)
     sentiment = train.fit([r[1] for r in data] + notes, [r[3] for r in data] + [0] * len(notes),
                           train.SENTIMENT_C, weights=w + [1.0] * len(notes))
-    return {"version": f"w{weight}", "meta": {}, "generic": generic,
+    return {"version": f"w{weight}", "meta": {"sentiment_words": words}, "generic": generic,
             "topic": topic.to_json(), "sentiment": sentiment.to_json()}
 
 
@@ -67,15 +54,13 @@ def main(argv=None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--sentiment-words", action="store_true")
     args = ap.parse_args(argv)
-    global WORDS
-    WORDS = args.sentiment_words
-    if WORDS:  # the pipeline being scored reads the same features
-        features.sentiment_features = _sentiment
+    words = args.sentiment_words
     seg = Segmenter(csv_places())
-    gen = _rows(seg, train.corpus())
+    gen = _rows(seg, train.corpus(), words)
     written = train.human()
-    hum = _rows(seg, written)
-    notes = [_sentiment(t, [x for x in seg.cut(t) if x not in seg.places]) for t in train.records()]
+    hum = _rows(seg, written, words)
+    notes = [features.sentiment_row(t, [x for x in seg.cut(t) if x not in seg.places], words)
+             for t in train.records()]
     generic = train.generic_words([(r[4], r[2]) for r in gen])
     dev = evaluate.load(DEV)
     order = list(range(len(hum)))
@@ -84,11 +69,11 @@ def main(argv=None) -> int:
     print("| weight | dev macro-F1 | dev sign acc. | CV macro-F1 | CV sign acc. |")
     print("|---:|---:|---:|---:|---:|")
     for weight in (float(w) for w in args.weights.split(",")):
-        d = _score(_model(gen, hum, notes, weight, generic), dev)
+        d = _score(_model(gen, hum, notes, weight, generic, words), dev)
         f1 = sign = 0.0
         for held in folds:
             out = set(held)
-            body = _model(gen, [r for i, r in enumerate(hum) if i not in out], notes, weight, generic)
+            body = _model(gen, [r for i, r in enumerate(hum) if i not in out], notes, weight, generic, words)
             s = _score(body, [{"text": written[i][0], "topic": written[i][1], "sentiment": written[i][2]}
                               for i in held])
             f1, sign = f1 + s["macro_f1"] / len(folds), sign + s["sign_accuracy"] / len(folds)

@@ -104,13 +104,6 @@ def generic_words(docs: list[tuple[list[str], str]]) -> list[str]:
     return sorted(out)
 
 
-def _sentiment(text: str, tokens: list[str]) -> dict[str, float]:
-    f = features.sentiment_features(text, tokens)
-    if SENTIMENT_WORDS:
-        f.update(features.sentiment_words(tokens))
-    return f
-
-
 def train(per_topic: int = PER_TOPIC, seed: int = SEED, human_weight: float = HUMAN_WEIGHT,
           topic_c: float = TOPIC_C, sentiment_c: float = SENTIMENT_C) -> dict:
     seg = Segmenter(csv_places())
@@ -124,11 +117,12 @@ def train(per_topic: int = PER_TOPIC, seed: int = SEED, human_weight: float = HU
         if i < len(generated):  # "generic" words are the generator's habits, not people's
             docs.append((tokens, topic))
         topic_rows.append(features.topic_features(tokens, features.topic_cues(tokens)))
-        sent_rows.append(_sentiment(text, tokens))
+        sent_rows.append(features.sentiment_row(text, tokens, SENTIMENT_WORDS))
     topic = fit(topic_rows, [t for _, t, _ in data], topic_c, weights=weights)
     notes = records()
     for text in notes:
-        sent_rows.append(_sentiment(text, [t for t in seg.cut(text) if t not in seg.places]))
+        sent_rows.append(features.sentiment_row(text, [t for t in seg.cut(text) if t not in seg.places],
+                                                  SENTIMENT_WORDS))
     sentiment = fit(sent_rows, [band(s) for _, _, s in data] + [0] * len(notes), sentiment_c,
                     weights=weights + [1.0] * len(notes))
     body = {"topic": topic.to_json(), "sentiment": sentiment.to_json(), "generic": generic_words(docs)}
