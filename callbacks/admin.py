@@ -10,18 +10,24 @@ from data_access import DatabaseError, OutOfScope, quality, users
 from data_access.cache import remember
 from data_access.scope import lookup
 from data_access.timeutil import wall_clock
-from dashboard import runtime
+from dashboard import access, runtime
 from layouts import admin as view
 
 AUDIT_DAYS = 7
 ACTIONS = ("login", "logout", "session_timeout", "kiosk_login", "export", "unmask", "user_add", "user_disable",
            "user_enable", "user_scope", "user_password", "kiosk_add", "kiosk_revoke", "warning_acknowledge",
-           "warning_assign", "warning_resolve", "warning_dismiss", "warning_reopen")
+           "warning_assign", "warning_resolve", "warning_dismiss", "warning_reopen", "warning_act")
 
 
 def _require_admin():
     if not runtime.can("admin"):
         raise OutOfScope("仅管理员可查看系统管理页面")
+
+
+def _whole_instance(scope) -> bool:
+    """Rows that belong to no jurisdiction (an unknown username's failed sign-in) are for an
+    admin of the whole instance only."""
+    return scope.code == runtime.setting("SCOPE_REGION")
 
 
 def _in_scope(conn, scope, code) -> bool:
@@ -37,7 +43,7 @@ def page(_code=None):
     since = wall_clock() - dt.timedelta(days=AUDIT_DAYS)
     with runtime.engine().connect() as conn:
         accounts = [u for u in users.all_users(conn) if _in_scope(conn, scope, u.scope_code)]
-        audit = users.audit_rows(conn, since, 300)
+        audit = users.audit_rows(conn, scope, _whole_instance(scope), since, 300)
 
         def bad():
             counts = quality.scoped_counts(conn, scope, now)
@@ -55,12 +61,14 @@ def audit_filter(action):
         raise PreventUpdate
     try:
         with runtime.engine().connect() as conn:
-            rows = users.audit_rows(conn, wall_clock() - dt.timedelta(days=AUDIT_DAYS), 300, action)
+            scope = runtime.scope()
+            rows = users.audit_rows(conn, scope, _whole_instance(scope),
+                                    wall_clock() - dt.timedelta(days=AUDIT_DAYS), 300, action)
     except DatabaseError:
         raise PreventUpdate
     return view.audit_table(rows)
 
 
 def register(app) -> None:
-    app.callback(Output("admin-audit", "children"), Input("admin-audit-action", "value"),
+    access.callback(app, "admin", Output("admin-audit", "children"), Input("admin-audit-action", "value"),
                  prevent_initial_call=True)(audit_filter)

@@ -10,9 +10,9 @@ from data_access import DatabaseError, RegionError
 from data_access import briefing as data
 from data_access.scope import check_code
 from data_access.timeutil import local_day
-from dashboard import runtime
+from dashboard import access, runtime
 from dashboard.briefing import content
-from dashboard.briefing.web import bp, report_for
+from dashboard.briefing.web import report_for
 from layouts import briefing as view
 
 from . import live
@@ -51,6 +51,5 @@ def choose(week_value, code):
 
 
 def register(app) -> None:
-    app.server.register_blueprint(bp)
-    app.callback(Output("brf-downloads", "children"), Output("brf-preview", "children"),
-                 Input("brf-week", "value"), State("brf-region", "data"))(choose)
+    access.callback(app, access.READ, Output("brf-downloads", "children"), Output("brf-preview", "children"),
+                    Input("brf-week", "value"), State("brf-region", "data"))(choose)

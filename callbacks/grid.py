@@ -5,11 +5,13 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
-from data_access import DatabaseError, RegionError, grid, metrics, regions
-from dashboard import auth, runtime
+from data_access import DatabaseError, RegionError, grid, metrics, privacy, regions
+from dashboard import access, auth, runtime
 from layouts import grid as view
 
 from . import live
+
+MIN_REASON, MAX_REASON = 4, 200  # the form's input takes at most MAX_REASON characters
 
 
 def compute(conn, scope, code, now) -> dict:
@@ -31,24 +33,29 @@ def page(code: str):
 
 
 def unmask(n_clicks, worker_id, reason):
-    """Role-gated, with a typed reason, written to the audit log whether granted or refused."""
+    """Role-gated (dashboard.access: `unmask`), with a typed reason; granted or refused, it is
+    audited, and the name and phone are shown only once the granted row is committed with the
+    read that found them (no audit, no data)."""
     if not n_clicks:
         raise PreventUpdate
-    reason = " ".join(reason.split())[:200] if isinstance(reason, str) else ""
-    if not runtime.can("unmask"):
-        auth.audit("unmask", target=f"grid_worker:{str(worker_id)[:20]}", detail="role", ok=False)
-        return dbc.Alert("当前账号无权查看完整个人信息", color="danger")
-    if len(reason) < 4:
-        return dbc.Alert("请填写查看事由（至少 4 个字）", color="warning")
+    target = f"grid_worker:{str(worker_id)[:20]}"
+    too_long = isinstance(reason, str) and len(reason) > MAX_REASON
+    reason = privacy.clean_reason(reason)
+    if too_long:
+        auth.audit("unmask", target=target, detail={"refused": "reason too long", "reason": reason}, ok=False)
+        return dbc.Alert(f"查看事由不能超过 {MAX_REASON} 字", color="warning")
+    if len(reason) < MIN_REASON:
+        auth.audit("unmask", target=target, detail={"refused": "reason", "reason": reason}, ok=False)
+        return dbc.Alert(f"请填写查看事由（至少 {MIN_REASON} 个字）", color="warning")
     try:
-        with runtime.engine().connect() as conn:
+        with runtime.engine().begin() as conn:
             person = grid.worker_contact(conn, runtime.scope(), worker_id)
+            auth.audit_in(conn, "unmask", target=f"grid_worker:{person['id']}", detail=reason)
     except RegionError as exc:
-        auth.audit("unmask", target=f"grid_worker:{str(worker_id)[:20]}", detail=reason, ok=False)
+        auth.audit("unmask", target=target, detail={"refused": "scope", "reason": reason}, ok=False)
         return dbc.Alert(str(exc), color="danger")
     except DatabaseError:
-        return dbc.Alert("数据库暂时不可用，请稍后再试", color="danger")
-    auth.audit("unmask", target=f"grid_worker:{person['id']}", detail=reason)
+        return dbc.Alert(auth.AuditUnavailable.message, color="danger")
     return dbc.Alert([html.B(person["name"] or "—"), f"  {person['phone'] or '无电话'}",
                       html.Small("（已记录查看事由）", className="ms-2 text-muted")], color="info", id="unmask-shown")
 
@@ -58,10 +65,10 @@ def tick(_n, code, state):
 
 
 def register(app) -> None:
-    app.callback(Output("unmask-result", "children"), Input("unmask-go", "n_clicks"),
+    access.callback(app, "unmask", Output("unmask-result", "children"), Input("unmask-go", "n_clicks"),
                  State("unmask-worker", "value"), State("unmask-reason", "value"),
-                 prevent_initial_call=True)(unmask)
-    app.callback(Output("grid-body", "children"), Output("grid-updated", "children"),
+                 prevent_initial_call=True, audit="unmask")(unmask)
+    access.callback(app, access.READ, Output("grid-body", "children"), Output("grid-updated", "children"),
                  Output("grid-state", "data"), Input("grid-tick", "n_intervals"),
                  State("grid-code", "data"), State("grid-state", "data"),
                  prevent_initial_call=True)(tick)

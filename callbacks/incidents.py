@@ -10,7 +10,7 @@ from data_access import RegionError, incidents
 from data_access.cache import remember
 from data_access.scope import check_code
 from data_access.timeutil import local_day
-from dashboard import runtime
+from dashboard import access, runtime
 from layouts import incidents as view
 from layouts.kpis import kpi_row
 
@@ -107,7 +107,7 @@ def tick(_n, code, state):
 
 
 def register(app) -> None:
-    app.callback(
+    access.callback(app, access.READ, 
         *OUTPUTS, Output("inc-updated", "children"), Output("inc-state", "data"),
         Input("inc-tick", "n_intervals"), State("inc-region", "data"), State("inc-state", "data"),
         prevent_initial_call=True,

@@ -6,7 +6,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from data_access import DatabaseError, RegionError, opinion
-from dashboard import runtime
+from dashboard import access, runtime
 from layouts import opinion as view
 
 from . import live
@@ -152,12 +152,12 @@ def pick(_topic_click, _word_click, _clear, _row_clicks, code, current_topic, cu
 
 
 def register(app) -> None:
-    app.callback(
+    access.callback(app, access.READ, 
         *TICK_OUTPUTS, Output("op-updated", "children"), Output("op-state", "data"),
         Input("op-tick", "n_intervals"), State("op-region", "data"), State("op-state", "data"),
         State("op-topic", "data"), State("op-word", "data"), prevent_initial_call=True,
     )(tick)
-    app.callback(
+    access.callback(app, access.READ, 
         Output("op-topic", "data"), Output("op-word", "data"),
         Output("op-recent", "rowData", allow_duplicate=True), Output("op-filter", "children"),
         Input("op-topics", "clickData"), Input("op-words", "clickData"),

@@ -7,7 +7,7 @@ from dash.exceptions import PreventUpdate
 from data_access import DatabaseError, RegionError, incidents, metrics, ticker
 from data_access.cache import remember
 from data_access.timeutil import local_day
-from dashboard import runtime
+from dashboard import access, runtime
 from layouts import overview as view
 from layouts.kpis import HEADLINE, exact, kpi_class, kpi_value
 
@@ -100,16 +100,16 @@ def drill(click):
 
 
 def register(app) -> None:
-    app.callback(
+    access.callback(app, access.READ, 
         *KPI_OUTPUTS, Output("ov-map", "figure"), Output("ov-children", "children"),
         Output("ov-trend", "figure"), Output("ov-ticker", "children"),
         Output("ov-updated", "children"), Output("ov-state", "data"),
         Input("ov-tick", "n_intervals"), State("ov-region", "data"), State("ov-state", "data"),
         State("ov-measure", "value"), prevent_initial_call=True,
     )(tick)
-    app.callback(Output("ov-map", "figure", allow_duplicate=True), Input("ov-measure", "value"),
+    access.callback(app, access.READ, Output("ov-map", "figure", allow_duplicate=True), Input("ov-measure", "value"),
                  State("ov-region", "data"), prevent_initial_call=True)(switch_measure)
-    app.callback(Output("url", "pathname"), Output("url", "search"),
+    access.callback(app, access.READ, Output("url", "pathname"), Output("url", "search"),
                  Input("ov-map", "clickData"), prevent_initial_call=True)(drill)
 
 

@@ -12,7 +12,7 @@ from dash import Input, Output, Patch, State, ctx, no_update
 from data_access import patrols
 from data_access.cache import remember
 from data_access.scope import CODE_PATTERN
-from dashboard import runtime
+from dashboard import access, runtime
 from layouts import patrols as view
 
 from . import live
@@ -106,18 +106,18 @@ def drill(map_click, hours_click, blind_cell, worker_cell):
 
 
 def register(app) -> None:
-    app.callback(
+    access.callback(app, access.READ, 
         *OUTPUTS, Output("pat-updated", "children"), Output("pat-state", "data"),
         Input("pat-tick", "n_intervals"), State("pat-region", "data"), State("pat-state", "data"),
         prevent_initial_call=True,
     )(tick)
     # Fires once when the page mounts (the ranking is filled in after first paint), then on its tick.
-    app.callback(
+    access.callback(app, access.READ, 
         Output("pat-workers", "rowData"), Output("pat-workers-note", "children"),
         Output("pat-wupdated", "children"), Output("pat-wstate", "data"),
         Input("pat-wtick", "n_intervals"), State("pat-region", "data"), State("pat-wstate", "data"),
     )(tick_workers)
-    app.callback(
+    access.callback(app, access.READ, 
         Output("url", "pathname", allow_duplicate=True), Output("url", "search", allow_duplicate=True),
         Input("pat-map", "clickData"), Input("pat-hours", "clickData"),
         Input("pat-blind", "cellClicked"), Input("pat-workers", "cellClicked"),

@@ -6,7 +6,7 @@ import logging
 from dash import ClientsideFunction, Input, Output, dcc
 
 from data_access import DatabaseError, RegionError
-from dashboard import runtime
+from dashboard import access, runtime
 from dashboard.auth import ROLE_NAMES
 from layouts.shell import NAV, error_page
 
@@ -50,8 +50,8 @@ def whoami(_pathname):
 
 
 def register(app) -> None:
-    app.callback(Output("page", "children"), Input("url", "pathname"), Input("url", "search"))(render)
-    app.callback(Output("whoami", "children"), Input("url", "pathname"))(whoami)
+    access.callback(app, access.READ, Output("page", "children"), Input("url", "pathname"), Input("url", "search"))(render)
+    access.callback(app, access.READ, Output("whoami", "children"), Input("url", "pathname"))(whoami)
     # Browser-side (assets/redgrid.js): the clock needs no server round trip per second,
     # big-screen mode and the carousel are pure presentation.
     app.clientside_callback(ClientsideFunction("redgrid", "clock"),

@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 from data_access import DatabaseError, RegionError, regions, warning_desk, warnings
 from data_access.cache import remember
 from data_access.schema import OPEN_WARNING_STATUSES, WARNING_LEVELS, WARNING_STATUSES
-from dashboard import auth, runtime
+from dashboard import access, auth, runtime
 from layouts import warnings as view
 
 from . import live
@@ -130,24 +130,23 @@ def act(*args):
     action = BUTTONS.get(ctx.triggered_id)
     if action is None or not any(isinstance(c, int) and c > 0 for c in _clicks):
         raise PreventUpdate
-    if not runtime.can("act_warnings"):
-        return view.feedback("当前账号无权处置预警（需值班员账号）", "danger"), no_update, no_update
     wid = _selected_id(current)
     version = current.get("version") if isinstance(current, dict) else None
     if wid is None:
         return view.feedback("请先从左侧选择一条预警", "warning"), no_update, no_update
     bump = (changed if isinstance(changed, int) else 0) + 1
     try:
-        with runtime.engine().begin() as conn:
+        with runtime.engine().begin() as conn:  # the action and its audit row commit together
             w = warning_desk.act(conn, runtime.scope(), wid, version, action, runtime.user().name, runtime.now(),
                                  comment, assignee)
+            auth.audit_in(conn, f"warning_{action}", target=f"warning:{wid}",
+                          detail={"comment": comment, "assignee": assignee})
     except warning_desk.Conflict as exc:
         return view.feedback(str(exc), "warning"), bump, no_update
     except (warning_desk.ActionRefused, RegionError) as exc:
         return view.feedback(str(exc), "danger"), no_update, no_update
     except DatabaseError:
         return view.feedback("数据库暂时不可用，操作未保存，请稍后重试。", "danger"), no_update, no_update
-    auth.audit(f"warning_{action}", target=f"warning:{wid}", detail={"comment": comment, "assignee": assignee})
     return (view.feedback(f"已{warning_desk.ACTION_NAMES[action]}：预警 {w['id']}，当前状态"
                           f"“{warning_desk.STATUS_NAMES[w['status']]}”", "success"), bump, "")
 
@@ -213,26 +212,26 @@ def pin(pin_clicks, release_clicks, state, pinned, released):
 
 
 def register(app) -> None:
-    app.callback(Output("warn-queue", "children"),
+    access.callback(app, access.READ, Output("warn-queue", "children"),
                  Input("warn-tick", "n_intervals"), Input("warn-levels", "value"), Input("warn-rules", "value"),
                  Input("warn-status", "value"), Input("warn-changed", "data"), Input("warn-selected", "data"),
                  State("url", "search"))(queue)
-    app.callback(Output("warn-selected", "data"), Input({"type": "warn-item", "index": ALL}, "n_clicks"),
+    access.callback(app, access.READ, Output("warn-selected", "data"), Input({"type": "warn-item", "index": ALL}, "n_clicks"),
                  prevent_initial_call=True)(select)
-    app.callback(Output("warn-detail", "children"), Output("warn-current", "data"),
+    access.callback(app, access.READ, Output("warn-detail", "children"), Output("warn-current", "data"),
                  Input("warn-selected", "data"), Input("warn-tick", "n_intervals"),
                  Input("warn-changed", "data"))(show)
-    app.callback(Output("warn-feedback", "children"), Output("warn-changed", "data"),
+    access.callback(app, "act_warnings", Output("warn-feedback", "children"), Output("warn-changed", "data"),
                  Output("warn-comment", "value"),
                  *[Input(b, "n_clicks") for b in BUTTONS],
                  State("warn-current", "data"), State("warn-comment", "value"),
                  State("warn-assignee", "value"), State("warn-changed", "data"),
-                 prevent_initial_call=True)(act)
-    app.callback(Output("alarm-banner", "children"), Output("takeover", "children"), Output("alarm-store", "data"),
+                 prevent_initial_call=True, audit="warning_act")(act)
+    access.callback(app, access.READ, Output("alarm-banner", "children"), Output("takeover", "children"), Output("alarm-store", "data"),
                  Input("alarm-tick", "n_intervals"), Input("url", "pathname"), Input("url", "search"),
                  Input("takeover-pin", "data"), Input("takeover-release", "data"),
                  State("alarm-store", "data"))(alarm)
-    app.callback(Output("takeover-pin", "data"), Output("takeover-release", "data"),
+    access.callback(app, access.READ, Output("takeover-pin", "data"), Output("takeover-release", "data"),
                  Input("takeover-pin-btn", "n_clicks"), Input("takeover-release-btn", "n_clicks"),
                  State("alarm-store", "data"), State("takeover-pin", "data"), State("takeover-release", "data"),
                  prevent_initial_call=True)(pin)

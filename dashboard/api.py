@@ -7,12 +7,13 @@ from data_access import DatabaseError, RegionError, health, metrics, warnings
 from data_access.cache import cache, remember
 from data_access.schema import OPEN_WARNING_STATUSES, WARNING_STATUSES
 
-from . import fallback_cache, runtime
+from . import access, fallback_cache, runtime
 
 bp = Blueprint("api", __name__)
 
 
 @bp.get("/healthz")
+@access.route(access.PUBLIC)
 def healthz():
     now = runtime.now()
     body = {"status": "ok", "now": now.isoformat(), **health.check(runtime.engine(), now),
@@ -23,6 +24,7 @@ def healthz():
 
 
 @bp.get("/api/v1/summary")
+@access.route(access.READ)
 def summary():
     code = request.args.get("region") or None  # none: the caller's whole jurisdiction
     now = runtime.now()
@@ -41,6 +43,7 @@ def summary():
 
 
 @bp.get("/api/v1/warnings")
+@access.route(access.READ)
 def warning_list():
     """Warnings in the region's subtree: status=open (default), all, or one status."""
     code = request.args.get("region") or None  # none: the caller's whole jurisdiction

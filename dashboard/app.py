@@ -1,7 +1,6 @@
 """The app factory: a Flask server with the Dash app, the cache and the JSON API on it."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import secrets
@@ -17,7 +16,8 @@ from data_access.cache import cache
 from data_access.engine import create_own_tables, make_engine
 from layouts.shell import app_shell
 
-from . import api, auth, runtime, scheduler, security, settings
+from . import api, auth, runtime, scheduler, security, sessions, settings, throttle
+from .briefing import web as briefing_web
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,9 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(config["COOKIE_SECURE"]), SESSION_COOKIE_NAME="redgrid_session",
         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SECURE=bool(config["COOKIE_SECURE"]),
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=365),  # kiosks; people time out in dashboard.auth
+        MAX_CONTENT_LENGTH=config["REQUEST_MAX_BYTES"],
+        TRUSTED_HOSTS=[h.strip() for h in str(config["TRUSTED_HOSTS"]).split(",") if h.strip()] or None,
+        WTF_CSRF_TIME_LIMIT=3600,  # the login form's token
     )
     server.extensions[runtime.ENGINE_KEY] = make_engine(
         config["DATABASE_URL"], config["STATEMENT_TIMEOUT_MS"])
@@ -49,9 +51,12 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     else:
         cache.init_app(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
     _own_tables(server.extensions[runtime.ENGINE_KEY])
+    sessions.init_app(server, cache)
+    throttle.init_app(server)
     auth.init_app(server)
     security.init_app(server)
     server.register_blueprint(api.bp)
+    server.register_blueprint(briefing_web.bp)
     # A web worker leaves the maintenance (rollups, warnings, text readings) to a live refresher
     # process, which runs it off the web tier; without one (SimpleCache, or it died) it does it.
     server.extensions["redgrid.scheduler"] = scheduler.start(

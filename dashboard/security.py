@@ -52,7 +52,9 @@ _SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 class _JSONProvider(DefaultJSONProvider):
     """Bodies that are not JSON text are malformed input (400), not server errors: nested deeper
     than the parser goes, or carrying a lone UTF-16 surrogate (no UTF-8 text, no database column
-    can hold one)."""
+    can hold one). Answers are UTF-8, so a refusal reads as written."""
+
+    ensure_ascii = False
 
     def loads(self, s, **kwargs):
         try:
@@ -109,7 +111,9 @@ def _outputs_ok(key: str, outputs) -> bool:
 
 def guard_callbacks(app) -> None:
     """Dash answers a malformed /_dash-update-component body (unknown output, a browser-only
-    callback, wrong shapes) with a 500; refuse those with a 400 before Dash sees them."""
+    callback, wrong shapes) with a 500; refuse those with a 400 before Dash sees them. Then the
+    callback's declared permission (dashboard.access): none declared, or not the caller's, 403."""
+    from . import access, auth
     callback_map = app.callback_map
 
     def check():
@@ -132,6 +136,12 @@ def guard_callbacks(app) -> None:
                      and ("outputs" not in body or _outputs_ok(key, body["outputs"])))
         if not shapes_ok:
             return jsonify({"error": "无效的回调请求"}), 400
+        rule = access.callback_rule(app.server, key)
+        if rule is None:
+            logging.getLogger(__name__).error("callback %s declares no permission: refused", key[:200])
+            return jsonify({"error": "未授权的访问"}), 403
+        if not access.allowed(auth.current(), rule.permission):
+            return auth.refuse_act(rule, target=key[:200])
         return None
     app.server.before_request(check)
 

@@ -13,6 +13,7 @@ from data_access import users
 from data_access.schema import ROLES
 from data_access.timeutil import wall_clock as now
 
+from . import sessions, settings
 from .auth import hash_password, new_token, password_problem
 
 
@@ -75,31 +76,45 @@ def run(args) -> int:
             problem = password_problem(secret)
             if problem:
                 raise users.UserError(problem)
-        with engine.begin() as conn:
+        shared = _shared_cache()
+        with engine.begin() as conn:  # the change, its audit row and the sessions it ends: one transaction
             if cmd == "add":
                 users.add(conn, args.username, hash_password(secret), args.role, args.scope, at)
-                users.audit(conn, at, actor, "user_add", args.username, {"role": args.role, "scope": args.scope})
-            elif cmd == "disable":
-                users.disable(conn, args.username, at)
-                users.audit(conn, at, actor, "user_disable", args.username)
+                users.audit(conn, at, actor, "user_add", args.username, {"role": args.role, "scope": args.scope},
+                            scope_code=args.scope)
             elif cmd == "enable":
                 users.enable(conn, args.username, at)
-                users.audit(conn, at, actor, "user_enable", args.username)
-            elif cmd == "set-password":
-                users.set_password(conn, args.username, hash_password(secret), at)
-                users.audit(conn, at, actor, "user_password", args.username)
-            elif cmd == "set-scope":
-                users.set_scope(conn, args.username, args.code, at)
-                users.audit(conn, at, actor, "user_scope", args.username, {"scope": args.code})
+                users.audit(conn, at, actor, "user_enable", args.username,
+                            scope_code=users.scope_code_of(conn, args.username))
+            elif cmd in ("disable", "set-password", "set-scope"):
+                before = users.get(conn, args.username) if isinstance(args.username, str) else None
+                if cmd == "disable":
+                    users.disable(conn, args.username, at)
+                elif cmd == "set-password":
+                    users.set_password(conn, args.username, hash_password(secret), at)
+                else:
+                    users.set_scope(conn, args.username, args.code, at)
+                ended = sessions.revoke(conn, f"u:{before.id}", shared)
+                detail = {"sessions_ended": ended}
+                if cmd == "set-scope":
+                    detail.update({"scope": args.code, "was": before.scope_code})
+                action = {"disable": "user_disable", "set-password": "user_password", "set-scope": "user_scope"}[cmd]
+                users.audit(conn, at, actor, action, args.username, detail, scope_code=before.scope_code)
+                _forget(shared, f"rg:user:u:{before.id}")
             elif cmd == "kiosk":
                 token = new_token()
                 users.add_kiosk(conn, args.name, token, args.scope, at)
-                users.audit(conn, at, actor, "kiosk_add", args.name, {"scope": args.scope})
+                users.audit(conn, at, actor, "kiosk_add", args.name, {"scope": args.scope}, scope_code=args.scope)
                 print(f"kiosk {args.name}: open /kiosk?token={token} once on the screen (shown only now)")
             elif cmd == "revoke-kiosk":
+                walls = users.kiosks_named(conn, args.name)
                 if not users.revoke_kiosk(conn, args.name):
                     raise users.UserError(f"大屏 {args.name} 不存在")
-                users.audit(conn, at, actor, "kiosk_revoke", args.name)
+                ended = sum(sessions.revoke(conn, f"k:{w.id}", shared) for w in walls)
+                users.audit(conn, at, actor, "kiosk_revoke", args.name, {"sessions_ended": ended},
+                            scope_code=walls[0].scope_code if walls else None)
+                for w in walls:
+                    _forget(shared, f"rg:user:k:{w.id}", f"rg:bearer:{w.token_hash}")
     except (users.UserError, RegionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -109,6 +124,30 @@ def run(args) -> int:
 
 
 DEMO = (("leader", "leader"), ("duty", "duty_officer"), ("analyst", "analyst"), ("admin", "admin"))
+
+
+def _shared_cache():
+    """The app's Redis cache, when it has one, so that what a change ends (sessions, the cached
+    account, a wall's token) ends on every worker at once; None with the per-process cache
+    (the app then reads sessions from the database on every request)."""
+    url = settings.load().get("CACHE_REDIS_URL")
+    if not url:
+        return None
+    from flask import Flask
+    from flask_caching import Cache
+    holder = Cache()
+    holder.init_app(Flask("redgrid-cli"), config={"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url})
+    return holder
+
+
+def _forget(shared, *keys) -> None:
+    if shared is None:
+        return
+    for key in keys:
+        try:
+            shared.delete(key)
+        except Exception:  # noqa: BLE001 - Redis away: its copies expire within USER_CACHE_SECONDS
+            print(f"warning: could not drop {key} from Redis", file=sys.stderr)
 
 
 def _demo(engine, args, actor, at) -> int:
@@ -122,11 +161,12 @@ def _demo(engine, args, actor, at) -> int:
         for name, role in DEMO:
             password = new_token()[:16]
             users.add(conn, f"demo_{name}", hash_password(password), role, args.scope, at)
-            users.audit(conn, at, actor, "user_add", f"demo_{name}", {"role": role, "scope": args.scope})
+            users.audit(conn, at, actor, "user_add", f"demo_{name}", {"role": role, "scope": args.scope},
+                        scope_code=args.scope)
             lines.append(f"demo_{name:<10} {role:<13} {password}")
         token = new_token()
         users.add_kiosk(conn, "demo_wall", token, args.scope, at)
-        users.audit(conn, at, actor, "kiosk_add", "demo_wall", {"scope": args.scope})
+        users.audit(conn, at, actor, "kiosk_add", "demo_wall", {"scope": args.scope}, scope_code=args.scope)
         lines.append(f"wall screen: /kiosk?token={token}")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

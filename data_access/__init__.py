@@ -6,7 +6,7 @@ health, cache, privacy, load (writes of the seed/simulator), timeutil.
 from sqlalchemy.exc import SQLAlchemyError as DatabaseError  # the database did not answer
 
 from . import rollups  # noqa: F401 - its tables join `schema.metadata` before create_schema runs
-from .scope import BadRegionCode, OutOfScope, Region, RegionError, RegionNotFound, Scope
+from .scope import BadRegionCode, NotInScope, OutOfScope, Region, RegionError, RegionNotFound, Scope
 
-__all__ = ["BadRegionCode", "DatabaseError", "OutOfScope", "Region", "RegionError", "RegionNotFound",
+__all__ = ["BadRegionCode", "DatabaseError", "NotInScope", "OutOfScope", "Region", "RegionError", "RegionNotFound",
            "Scope"]

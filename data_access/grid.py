@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 from . import quality
 from .privacy import mask_name, mask_phone, mask_text
 from .schema import appeal, grid_state, grid_worker, incident, key_person, patrol, wechat_group
-from .scope import RegionNotFound, Scope, in_region, resolve
+from .scope import NotInScope, RegionError, RegionNotFound, Scope, in_region, resolve, unknown
 
 ROLE_NAMES = {"grid_leader": "网格长", "full_time": "专职网格员", "part_time": "兼职网格员",
               "liaison_cadre": "包联干部", "first_grid_leader": "第一网格长"}
@@ -93,6 +93,9 @@ def worker_contact(conn: Connection, scope: Scope, worker_id: int) -> dict:
     row = conn.execute(select(grid_worker.c.id, grid_worker.c.name, grid_worker.c.phone, grid_worker.c.grid_code)
                        .where(grid_worker.c.id == worker_id)).first()
     if row is None or not row.grid_code:
-        raise RegionNotFound("网格员不存在")
-    resolve(conn, scope, row.grid_code)  # OutOfScope when the grid is not the caller's
+        raise RegionNotFound(unknown("网格员", worker_id))
+    try:
+        resolve(conn, scope, row.grid_code)
+    except RegionError:  # outside the scope: answered as if there were no such worker
+        raise NotInScope(unknown("网格员", worker_id)) from None
     return {"id": row.id, "name": row.name, "phone": row.phone, "grid_code": row.grid_code}

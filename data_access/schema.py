@@ -299,6 +299,19 @@ kiosk_token = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# Signed-in sessions (dashboard/sessions.py): the browser holds a random id, this table its
+# SHA-256, so logout, a password change or a disabled account removes them everywhere at once.
+app_session = Table(
+    "app_session", metadata,
+    Column("session_key", String(64), primary_key=True),  # sha256 of the cookie's session id
+    Column("user_key", String(24), nullable=False),  # "u:<app_user.id>" or "k:<kiosk_token.id>"
+    Column("data", Text, nullable=False),  # the session's values as JSON
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_app_session_user", "user_key"),
+    Index("ix_app_session_expires", "expires_at"),
+)
+
 # Append-only for the app: data_access has no UPDATE or DELETE for it.
 audit_log = Table(
     "audit_log", metadata,
@@ -310,6 +323,9 @@ audit_log = Table(
     Column("detail", Text),
     Column("ip", String(64)),
     Column("ok", Boolean, nullable=False, default=True),
+    # The jurisdiction the row belongs to (the actor's, or the account acted on): an admin reads
+    # only rows inside their own; NULL (an unknown username, an older row) only the instance's root.
+    Column("scope_code", String(15)),
     Index("ix_audit_log_at", "at"),
     Index("ix_audit_log_actor_action", "actor", "action", "at"),
 )
@@ -327,4 +343,4 @@ appeal_reading = Table(
     Index("ix_appeal_reading_received", "received_at"),
 )
 
-OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, audit_log, appeal_reading)
+OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, app_session, audit_log, appeal_reading)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from .schema import LEVELS, region
 
-CODE_PATTERN = re.compile(r"^\d{6}(?:\d{3}){0,3}$")
+CODE_PATTERN = re.compile(r"^[0-9]{6}(?:[0-9]{3}){0,3}$")  # ASCII digits only (no full-width)
 CHILD_LEVEL = dict(zip(LEVELS, LEVELS[1:]))
 
 
@@ -35,6 +35,18 @@ class RegionNotFound(RegionError):
 
 class OutOfScope(RegionError):
     status = 403
+
+
+class NotInScope(OutOfScope):
+    """A region, warning or person outside the caller's jurisdiction: answered exactly like one
+    that does not exist (same message, same status), so a refusal tells nothing of where it lies."""
+
+    status = 404
+
+
+def unknown(what: str, ident) -> str:
+    """The one refusal text for "does not exist" and "not yours"."""
+    return f"{what} {str(ident)[:40]} 不存在或无权查看"
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,7 @@ REGION_COLUMNS = [region.c[f] for f in Region.__dataclass_fields__]
 
 
 def check_code(code: object) -> str:
-    if not isinstance(code, str) or not CODE_PATTERN.match(code):
+    if not isinstance(code, str) or not CODE_PATTERN.fullmatch(code):
         raise BadRegionCode("区划代码格式错误：应为 6、9、12 或 15 位数字")
     return code
 
@@ -87,7 +99,7 @@ def check_code(code: object) -> str:
 def lookup(conn: Connection, code: str) -> Region:
     row = conn.execute(select(*REGION_COLUMNS).where(region.c.code == check_code(code))).first()
     if row is None:
-        raise RegionNotFound(f"区划 {code} 不存在")
+        raise RegionNotFound(unknown("区划", code))
     return Region(**row._mapping)
 
 
@@ -100,7 +112,7 @@ def resolve(conn: Connection, scope: Scope, code: str | None) -> Region:
     """The region to show: defaults to the scope root; refuses anything outside it."""
     r = lookup(conn, scope.code if code in (None, "") else code)
     if not scope.contains(r):
-        raise OutOfScope(f"无权查看区划 {r.code}")
+        raise NotInScope(unknown("区划", r.code))
     return r
 
 

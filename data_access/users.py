@@ -11,11 +11,11 @@ import hashlib
 import json
 import re
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from .schema import ROLES, app_user, audit_log, kiosk_token
-from .scope import lookup
+from .schema import ROLES, app_user, audit_log, kiosk_token, region
+from .scope import Scope, level_column, lookup
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,32}$")
 AUDIT_KEEP_DAYS = 180
@@ -115,6 +115,10 @@ def kiosk_by_id(conn: Connection, kiosk_id: int):
                                                   kiosk_token.c.active.is_(True))).first()
 
 
+def kiosks_named(conn: Connection, name: str) -> list:
+    return conn.execute(select(kiosk_token).where(kiosk_token.c.name == name)).all()
+
+
 def revoke_kiosk(conn: Connection, name: str) -> int:
     return conn.execute(update(kiosk_token).where(kiosk_token.c.name == name).values(active=False)).rowcount
 
@@ -122,28 +126,31 @@ def revoke_kiosk(conn: Connection, name: str) -> int:
 # --- audit ----------------------------------------------------------------------
 
 def audit(conn: Connection, now: dt.datetime, actor: str | None, action: str, target: str | None = None,
-          detail=None, ip: str | None = None, ok: bool = True) -> None:
+          detail=None, ip: str | None = None, ok: bool = True, scope_code: str | None = None) -> None:
+    """One audit row. `scope_code` is the jurisdiction it belongs to (who may read it on /admin)."""
     if detail is not None and not isinstance(detail, str):
         detail = json.dumps(detail, ensure_ascii=False, default=str)
     conn.execute(insert(audit_log).values(at=now, actor=(actor or "")[:64] or None, action=action[:32],
                                           target=(target or "")[:500] or None,
                                           detail=(detail or "")[:4000] or None,
-                                          ip=(ip or "")[:64] or None, ok=ok))
+                                          ip=(ip or "")[:64] or None, ok=ok,
+                                          scope_code=(scope_code or "")[:15] or None))
 
 
-def failures_since(conn: Connection, username: str, since: dt.datetime) -> int:
-    """Failed logins of this username since `since` (the lockout counts these)."""
-    last_ok = conn.execute(select(func.max(audit_log.c.at)).where(
-        audit_log.c.actor == username[:64], audit_log.c.action == "login", audit_log.c.ok.is_(True),
-        audit_log.c.at >= since)).scalar()
-    start = max(since, last_ok) if last_ok else since
-    return conn.execute(select(func.count()).select_from(audit_log).where(
-        audit_log.c.actor == username[:64], audit_log.c.action == "login", audit_log.c.ok.is_(False),
-        audit_log.c.at >= start)).scalar() or 0
+def scope_code_of(conn: Connection, username: str) -> str | None:
+    """The jurisdiction of an account (None for a name no account has)."""
+    row = get(conn, username)
+    return row.scope_code if row else None
 
 
-def audit_rows(conn: Connection, since: dt.datetime, limit: int = 500, action: str | None = None) -> list:
-    q = select(audit_log).where(audit_log.c.at >= since)
+def audit_rows(conn: Connection, scope: Scope, whole_instance: bool, since: dt.datetime, limit: int = 500,
+               action: str | None = None) -> list:
+    """The audit rows an admin of `scope` may read: those of its jurisdiction; rows that belong to
+    none (unknown usernames, older rows) only for an admin of the whole instance."""
+    r = region.alias("r")
+    inside = audit_log.c.scope_code.in_(select(r.c.code).where(level_column(r, scope.level) == scope.code))
+    q = select(audit_log).where(audit_log.c.at >= since,
+                                or_(inside, audit_log.c.scope_code.is_(None)) if whole_instance else inside)
     if action:
         q = q.where(audit_log.c.action == action)
     return conn.execute(q.order_by(audit_log.c.at.desc(), audit_log.c.id.desc()).limit(limit)).all()

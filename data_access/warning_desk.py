@@ -18,7 +18,7 @@ from . import regions
 from .privacy import mask_name, mask_phone, mask_text
 from .schema import (OPEN_WARNING_STATUSES, appeal, grid_worker, incident, key_person, region, warning,
                      warning_action)
-from .scope import RegionError, Scope, resolve
+from .scope import NotInScope, RegionError, Scope, resolve, unknown
 from .warning_rules import WarningConfig
 from .warnings import LEVEL_NAMES, RULE_NAMES, _change, _out, _plain, list_warnings
 
@@ -68,14 +68,17 @@ def _row(conn: Connection, warning_id) -> object:
                        .select_from(warning.outerjoin(region, region.c.code == warning.c.region_code))
                        .where(warning.c.id == warning_id)).first()
     if row is None:
-        raise WarningNotFound(f"预警 {warning_id} 不存在")
+        raise WarningNotFound(unknown("预警", warning_id))
     return row
 
 
 def get(conn: Connection, scope: Scope, warning_id: int) -> dict:
     """One warning, if its region is inside the caller's scope (else OutOfScope, 403)."""
     row = _row(conn, warning_id)
-    resolve(conn, scope, row.region_code)  # raises when outside the scope
+    try:
+        resolve(conn, scope, row.region_code)
+    except RegionError:  # outside the scope: answered as if there were no such warning
+        raise NotInScope(unknown("预警", warning_id)) from None
     out = _out(row)
     out["last_actor"] = conn.execute(
         select(warning_action.c.actor).where(warning_action.c.warning_id == row.id)

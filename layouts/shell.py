@@ -15,7 +15,9 @@ def navbar():
         dbc.Nav([dbc.NavItem(dbc.NavLink(label, href=path, id=f"nav-{path.strip('/') or 'overview'}"))
                  for path, label in NAV], className="me-auto"),
         html.Span(id="whoami", className="navbar-text text-light small me-2"),
-        html.A("退出", href="/logout", id="logout", className="btn btn-sm btn-outline-light me-3"),
+        # Sign-out is a POST (a link from another site cannot sign anyone out).
+        html.Form(html.Button("退出", type="submit", id="logout", className="btn btn-sm btn-outline-light"),
+                  method="POST", action="/logout", className="me-3 mb-0"),
         html.Button([html.I(className="bi bi-volume-up-fill me-1"), "警报声音"], id="alarm-sound",
                     className="btn btn-sm btn-outline-light me-3", title="开启或关闭预警声音"),
         html.Span(id="clock", className="navbar-text text-light font-monospace"),

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import uuid
 from pathlib import Path
 
@@ -48,6 +47,7 @@ def _add_users(url: str) -> None:
         for name, role, scope in [("city_duty", "duty_officer", "450800"), ("city_leader", "leader", "450800"),
                                   ("city_analyst", "analyst", "450800"), ("city_admin", "admin", "450800"),
                                   ("town_leader", "leader", towns[0]), ("town_duty", "duty_officer", towns[0]),
+                                  ("town_admin", "admin", towns[0]),
                                   ("other_town_leader", "leader", towns[1])]:
             users.add(conn, name, secret, role, scope, now())
         users.add_kiosk(conn, "wall_city", KIOSK_TOKEN, "450800", now())
@@ -141,11 +141,18 @@ def pytest_setup_options():
 
 
 def copy_sqlite(url: str, dest: Path) -> str:
-    """A copy of a SQLite database (with its WAL) that a test may write into; its URL."""
-    src = Path(url.removeprefix("sqlite:///"))
-    shutil.copy(src, dest)
-    if Path(f"{src}-wal").exists():
-        shutil.copy(f"{src}-wal", f"{dest}-wal")
+    """A copy of a SQLite database that a test may write into; its URL. Made with SQLite's
+    backup API: copying the live file with ordinary file calls closes a descriptor of it,
+    which drops every POSIX lock this process holds on it, and the next process to close the
+    database then deletes the WAL under this one's feet (stale reads, "disk I/O error")."""
+    import sqlite3
+    src = sqlite3.connect(url.removeprefix("sqlite:///"))
+    out = sqlite3.connect(dest)
+    try:
+        src.backup(out)
+    finally:
+        out.close()
+        src.close()
     return f"sqlite:///{dest}"
 
 

@@ -41,7 +41,8 @@ def test_adm001_admin_page(app, engine):
     key = dashcall.find(app, "admin-audit.children")
     c = app.server.test_client()
     sign_in(c, "city_leader")
-    assert dashcall.call(c, app, key, ["login"]).status_code == 204  # a non-admin gets nothing
+    r = dashcall.call(c, app, key, ["login"])  # a non-admin gets nothing: refused by its declared permission
+    assert r.status_code == 403 and "login" not in r.get_data(as_text=True)
     r = dashcall.call(admin, app, key, ["login"])
     assert r.status_code == 200 and "city_admin" in r.get_data(as_text=True)
 

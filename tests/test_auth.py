@@ -2,7 +2,6 @@
 session on every callback and API route, headers, and personal data on what a screen receives."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import subprocess
@@ -15,7 +14,7 @@ from sqlalchemy import select
 from data_access.schema import audit_log, region, warning_action
 from dashboard import create_app
 
-from .conftest import KIOSK_TOKEN, TEST_PASSWORD, now, sign_in
+from .conftest import KIOSK_TOKEN, TEST_PASSWORD, copy_sqlite, sign_in
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 PHONE = re.compile(rb"(?<!\d)1[3-9]\d{9}(?!\d)")
@@ -70,15 +69,13 @@ def test_sec002_login_failures_lock_the_account(fresh, engine):
     rows = _audit(engine, "town_duty", "login")
     assert [r.ok for r in rows[-6:]] == [False] * 6 and rows[-1].detail == "locked" and rows[-1].ip
     assert _audit(engine, "nobody-here", "login")[-1].ok is False
-    # The lock is over once the failures are older than the window (moved 6 minutes back).
-    from sqlalchemy import update
-    with engine.begin() as conn:
-        rows = conn.execute(select(audit_log.c.id, audit_log.c.at).where(
-            audit_log.c.actor == "town_duty", audit_log.c.action == "login")).all()
-        for row in rows:
-            conn.execute(update(audit_log).where(audit_log.c.id == row.id)
-                         .values(at=row.at - dt.timedelta(minutes=6)))
-    c2 = fresh.server.test_client()
+    # The lock is over once the window has passed (an app with a 2-second window).
+    short = create_app({"DATABASE_URL": fresh.server.config["DATABASE_URL"], "LOGIN_LOCK_MINUTES": 2 / 60})
+    for _ in range(5):
+        sign_in(short.server.test_client(), "town_duty", "wrong-password")
+    assert sign_in(short.server.test_client(), "town_duty").status_code == 429
+    time.sleep(2.2)
+    c2 = short.server.test_client()
     assert sign_in(c2, "town_duty").status_code == 302
     assert _audit(engine, "town_duty", "login")[-1].ok is True
 
@@ -180,12 +177,13 @@ def test_sec006_roles(fresh, engine):
         sign_in(c, who)
         r = dashcall.call(c, fresh, act, [1, None, None, None, None], [{"id": 1, "version": 1}, "x", "y", 0],
                           changed="warn-ack.n_clicks")
-        assert r.status_code == 200 and "无权处置" in r.get_data(as_text=True), who
+        # Refused at the edge by the callback's declared permission, before the callback runs.
+        assert r.status_code == 403 and "无权处置" in r.get_json()["error"], who
     kiosk = fresh.server.test_client()
     kiosk.get(f"/kiosk?token={KIOSK_TOKEN}")
     r = dashcall.call(kiosk, fresh, act, [1, None, None, None, None], [{"id": 1, "version": 1}, "x", "y", 0],
                       changed="warn-ack.n_clicks")
-    assert "无权处置" in r.get_data(as_text=True)
+    assert r.status_code == 403 and "无权处置" in r.get_json()["error"]
     with engine.connect() as conn:
         assert conn.execute(select(warning_action.c.id).where(warning_action.c.actor.in_(
             ["city_leader", "city_analyst", "city_admin", "wall_city"]))).first() is None
@@ -239,7 +237,8 @@ def test_sec008_users_cli(db_url, engine):
     app = create_app({"DATABASE_URL": db_url})
     c = app.server.test_client()
     assert sign_in(c, "cli_user", "a-long-password").status_code == 302
-    assert c.get(f"/api/v1/summary?region={towns[1]}").status_code == 403
+    # Outside the jurisdiction answers as an unknown region does (404, same words).
+    assert c.get(f"/api/v1/summary?region={towns[1]}").status_code == 404
     assert _run("users", "set-scope", "cli_user", towns[1], "--db", db_url).returncode == 0
     c2 = app.server.test_client()
     sign_in(c2, "cli_user", "a-long-password")
@@ -299,11 +298,13 @@ def test_sec009_forged_regions_reach_nothing(fresh, engine):
             assert not leaked, (key, variant, sorted(leaked)[:3])
             assert b"Traceback" not in r.data
     assert tried > 50
+    # Outside the jurisdiction is answered exactly as an unknown region (nothing says it exists) …
     for path in (f"/api/v1/summary?region={towns[1]}", f"/api/v1/warnings?region={towns[1]}",
-                 f"/api/v1/summary?region={other_grid}", "/api/v1/summary?region=450800",
-                 f"/briefing/download?region={towns[1]}&week=2026-W46&format=xlsx"):
+                 f"/api/v1/summary?region={other_grid}", "/api/v1/summary?region=450800"):
         r = c.get(path)
-        assert r.status_code == 403, path
+        assert r.status_code == 404 and "不存在或无权查看" in r.get_json()["error"], path
+    # … and an export is refused for the role before the region is even read.
+    assert c.get(f"/briefing/download?region={towns[1]}&week=2026-W46&format=xlsx").status_code == 403
     own = c.get("/api/v1/summary")  # no region: the user's own township
     assert own.status_code == 200 and own.get_json()["region"] is None or own.status_code == 200
 
@@ -346,7 +347,6 @@ def test_sec010_no_phone_or_id_numbers_reach_leader_or_kiosk(fresh, engine):
 
 def test_sec011_demo_accounts_only_on_an_empty_user_table(sqlite_url, tmp_path):
     """The quick start's accounts: random passwords in a 0600 file, never on a database with users."""
-    import shutil
     import stat
 
     from sqlalchemy import delete
@@ -354,7 +354,7 @@ def test_sec011_demo_accounts_only_on_an_empty_user_table(sqlite_url, tmp_path):
     from data_access.engine import make_engine
     from data_access.schema import app_user
     copy = tmp_path / "demo.db"
-    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    copy_sqlite(sqlite_url, copy)
     url, out = f"sqlite:///{copy}", tmp_path / "accounts.txt"
     assert "users exist" in _run("users", "demo", "--db", url, "--out", str(out)).stdout
     assert not out.exists()

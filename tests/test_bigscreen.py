@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
 from urllib.parse import urlsplit
 
@@ -14,7 +13,7 @@ from data_access.schema import incident, region
 from dashboard import create_app
 
 from .browser import start_signed_in
-from .conftest import ARTIFACTS, now
+from .conftest import ARTIFACTS, copy_sqlite, now
 
 
 @pytest.fixture()
@@ -73,7 +72,7 @@ def test_big002_carousel_keeps_the_region(dash_duo, wall_app):
 
 def test_tick001_ticker_shows_a_row_inserted_after_load(dash_duo, sqlite_url, tmp_path):
     copy = tmp_path / "ticker.db"
-    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    copy_sqlite(sqlite_url, copy)
     app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "REFRESH_SECONDS": 1})
     start_signed_in(dash_duo, app)
     dash_duo.wait_for_element("#ov-ticker-list", timeout=30)

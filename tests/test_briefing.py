@@ -566,8 +566,9 @@ def test_brf011_scope_of_the_user(db_url, town_analyst):
     app = create_app({"DATABASE_URL": db_url, "DEFAULT_REGION": town})
     c = app.server.test_client()
     assert sign_in(c, "brf_town_analyst").status_code == 302
-    assert c.get(f"/briefing/download?region=450802&week={COMPLETE}&format=xlsx").status_code == 403
-    assert c.get(f"/briefing/download?region=450800&week={COMPLETE}&format=xlsx").status_code == 403
+    # Outside the jurisdiction reads as "does not exist" (404, the same words).
+    assert c.get(f"/briefing/download?region=450802&week={COMPLETE}&format=xlsx").status_code == 404
+    assert c.get(f"/briefing/download?region=450800&week={COMPLETE}&format=xlsx").status_code == 404
     r = c.get(f"/briefing/download?week={COMPLETE}&format=xlsx")  # no region: the instance's own
     assert r.status_code == 200 and f"briefing-{town}-" in r.headers["Content-Disposition"]
     from callbacks import briefing as cb
@@ -590,4 +591,4 @@ def test_brf011_scope_of_the_user(db_url, town_analyst):
         assert "brf-figures" in str(preview)
         page = router.render("/briefing", f"?region={town}")
         assert "brf-week" in str(page) and COMPLETE in str(page)
-        assert "无法显示（403）" in str(router.render("/briefing", "?region=450800"))
+        assert "无法显示（404）" in str(router.render("/briefing", "?region=450800"))

@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select
 from data_access.schema import incident
 
 from .browser import start_signed_in
-from .conftest import now, sign_in
+from .conftest import copy_sqlite, now, sign_in
 from .dashcall import call, find
 
 
@@ -40,11 +40,10 @@ def test_live002_changed_tick_sends_values_not_geometry(app, client, engine):
 def test_live003_new_row_moves_the_numbers(app, client, engine, sqlite_url, tmp_path):
     """A row inserted after render shows up in the next bucket's tick."""
     import datetime as dt
-    import shutil
 
     from dashboard import create_app
     copy = tmp_path / "live.db"
-    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    copy_sqlite(sqlite_url, copy)
     live_app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "REFRESH_SECONDS": 1})
     c = live_app.server.test_client()
     assert sign_in(c).status_code == 302

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 from sqlalchemy import func, select
 
@@ -11,7 +10,7 @@ from data_access.engine import make_engine
 from data_access.schema import warning
 from dashboard import scheduler
 
-from .conftest import now
+from .conftest import copy_sqlite, now
 
 
 def test_sch001_lease_has_one_holder(engine):
@@ -28,7 +27,7 @@ def test_sch001_lease_has_one_holder(engine):
 
 def test_sch002_only_the_lease_holder_evaluates(sqlite_url, tmp_path):
     copy = tmp_path / "sched.db"
-    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    copy_sqlite(sqlite_url, copy)
     eng = make_engine(f"sqlite:///{copy}")
     first = scheduler.evaluate_once(eng, 60, holder="host:1")
     second = scheduler.evaluate_once(eng, 60, holder="host:2")
@@ -47,7 +46,7 @@ def _thread_writes(sqlite_url, tmp_path, table, seconds: float) -> int:
 
     from dashboard import create_app
     copy = tmp_path / "thread.db"
-    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    copy_sqlite(sqlite_url, copy)
     app = create_app({"DATABASE_URL": f"sqlite:///{copy}", "WARNINGS_EVALUATE_SECONDS": 1})
     eng = make_engine(f"sqlite:///{copy}")
     deadline = time.time() + seconds
@@ -78,7 +77,7 @@ def test_sch005_a_web_worker_defers_to_a_beating_refresher(sqlite_url, tmp_path)
 
     from dashboard import scheduler
     copy = tmp_path / "defer.db"
-    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    copy_sqlite(sqlite_url, copy)
     eng = make_engine(f"sqlite:///{copy}")
     refresher = threading.Event()
     refresher.set()

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 from sqlalchemy import func, select
 
 from dashboard.settings import SETTINGS
+
+from .conftest import copy_sqlite
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -24,7 +25,7 @@ def test_sim001_simulator_writes_and_moves(sqlite_url, tmp_path):
     from dashboard.demo.simulate import simulate
     src = Path(sqlite_url.removeprefix("sqlite:///"))
     copy = tmp_path / "live.db"
-    shutil.copy(src, copy)
+    copy_sqlite(f"sqlite:///{src}", copy)
     url = f"sqlite:///{copy}"
     engine = make_engine(url)
     with engine.connect() as conn:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -18,7 +17,7 @@ from layouts import incidents as view
 
 from . import oracle
 from .browser import start_signed_in
-from .conftest import ARTIFACTS, now, sign_in
+from .conftest import ARTIFACTS, copy_sqlite, now, sign_in
 from .dashcall import call, find
 from .test_browser import _click
 
@@ -251,7 +250,7 @@ def test_inc007_bad_region_in_url_shows_error_page(app, client, db_url):
         assert "page-error" in body and f"无法显示（{status}）" in body, search
     body = _render(client, app, "?region=450800")
     assert "page-error" not in body and "inc-sankey" in body and "inc-overdue" in body
-    # A township's screen cannot open its neighbour: 403, still the error page.
+    # A township's screen cannot open its neighbour: 404 as for an unknown region, still the error page.
     from dashboard import create_app
     engine = make_engine(db_url)
     with engine.connect() as conn:
@@ -262,7 +261,7 @@ def test_inc007_bad_region_in_url_shows_error_page(app, client, db_url):
     town_client = town_app.server.test_client()
     assert sign_in(town_client, "town_leader").status_code == 302  # jurisdiction: towns[0]
     body = _render(town_client, town_app, f"?region={towns[1]}")
-    assert "page-error" in body and "无法显示（403）" in body
+    assert "page-error" in body and "无法显示（404）" in body and "不存在或无权查看" in body
     assert "page-error" not in _render(town_client, town_app, "")
 
 
@@ -306,7 +305,7 @@ MARKUP_TITLE = "<b>粗体</b><img src=x onerror=\"document.title='pwned'\">测�
 def browser_db(sqlite_url, tmp_path):
     """A copy of the tiny city with one long-overdue incident whose title is markup."""
     path = tmp_path / "incidents.db"
-    shutil.copy(sqlite_url.removeprefix("sqlite:///"), path)
+    copy_sqlite(sqlite_url, path)
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     with engine.begin() as conn:

@@ -23,6 +23,20 @@ HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 FONT = "宋体"
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def put(ws, row: int, column: int, value):
+    """A cell whose text can never be read as a formula (formula injection: an incident titled
+    '=HYPERLINK(…)' stays text): such text is stored as a string cell with Excel's quote prefix."""
+    c = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        c.value = value
+        c.data_type = "s"
+        c.quotePrefix = True
+    return c
+
+
 def cell_value(value, kind: str):
     """What goes into the cell: aware times become Beijing wall time (Excel has no zones)."""
     if value is None:
@@ -42,7 +56,7 @@ def _width(text: str) -> float:
 def _sheet(wb, t: Table) -> None:
     ws = wb.create_sheet(t.key[:31])
     for j, col in enumerate(t.columns, 1):
-        c = ws.cell(row=1, column=j, value=col.header + ("（北京时间）" if col.kind == "datetime" else ""))
+        c = put(ws, 1, j, col.header + ("（北京时间）" if col.kind == "datetime" else ""))
         c.font = Font(name=FONT, bold=True)
         c.fill = HEADER_FILL
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -50,7 +64,7 @@ def _sheet(wb, t: Table) -> None:
     for i, row in enumerate(t.rows):
         for j, value in enumerate(row):
             kind = t.kind(i, j)
-            c = ws.cell(row=i + 2, column=j + 1, value=cell_value(value, kind))
+            c = put(ws, i + 2, j + 1, cell_value(value, kind))
             c.font = Font(name=FONT)
             if kind in FORMATS:
                 c.number_format = FORMATS[kind]
@@ -61,7 +75,7 @@ def _sheet(wb, t: Table) -> None:
     if t.rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(t.columns))}{len(t.rows) + 1}"
     if t.note:
-        ws.cell(row=len(t.rows) + 3, column=1, value=t.note).font = Font(name=FONT, italic=True, color="666666")
+        put(ws, len(t.rows) + 3, 1, t.note).font = Font(name=FONT, italic=True, color="666666")
 
 
 def _overview(wb, b: Briefing) -> None:
@@ -74,7 +88,7 @@ def _overview(wb, b: Briefing) -> None:
              ("", None)]
     lines += [(text, Font(name=FONT, size=11)) for text in b.summary]
     for i, (text, font) in enumerate(lines, 1):
-        c = ws.cell(row=i, column=1, value=text)
+        c = put(ws, i, 1, text)
         if font:
             c.font = font
         c.alignment = Alignment(wrap_text=True, vertical="top")

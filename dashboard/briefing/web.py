@@ -1,8 +1,10 @@
 """GET /briefing/download?region=CODE&week=2026-W47&format=docx|xlsx|pdf — the page's downloads.
 
-Every input is checked before anything runs: the format against the list, the week's
-spelling and that it has begun, the region's code and that it lies in the caller's scope
-(data_access.scope). A refusal is a short Chinese message with 400, 403 or 404.
+Only analysts (dashboard.access: `export`). Every input is checked before anything runs: the
+format against the list, the week's spelling and that it has begun, the region's code and
+that it lies in the caller's scope (data_access.scope). A refusal is a short Chinese message
+with 400, 403 or 404. Every request is audited with its real outcome, and a file leaves only
+once its `export` row is written (if the audit log cannot be written, no file: 503).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from data_access import briefing as data
 from data_access.cache import remember
 from data_access.scope import resolve
 
-from .. import runtime
+from .. import access, auth, runtime
 
 bp = Blueprint("briefing", __name__)
 FORMATS = ("docx", "xlsx", "pdf")
@@ -36,12 +38,18 @@ def _refuse(message: str, status: int) -> Response:
     return Response(message, status=status, mimetype="text/plain", headers={"Cache-Control": "no-store"})
 
 
+def _refused(message: str, status: int) -> Response:
+    auth.audit("export", target=request.full_path[:500], detail={"status": status, "reason": message}, ok=False)
+    return _refuse(message, status)
+
+
 @bp.get("/briefing/download")
+@access.route("export", audit="export")
 def download():
     from .files import MEDIA_TYPES, from_report  # the writers load on the first download
     fmt = request.args.get("format", "")
     if fmt not in FORMATS:
-        return _refuse("格式应为 docx、xlsx 或 pdf", 400)
+        return _refused("格式应为 docx、xlsx 或 pdf", 400)
     now = runtime.now()
     try:
         raw_week = request.args.get("week")
@@ -57,10 +65,15 @@ def download():
             return {"name": b.filename(fmt), "body": files[fmt]}
         got = remember(f"briefing-{fmt}-{week.label}", scope.code, region.code, now, CACHE_SECONDS, make)
     except data.WeekError as exc:
-        return _refuse(str(exc), exc.status)
+        return _refused(str(exc), exc.status)
     except RegionError as exc:
-        return _refuse(str(exc), exc.status)
+        return _refused(str(exc), exc.status)
     except DatabaseError:
-        return _refuse("数据库暂时不可用，请稍后再试。", 503)
+        return _refused("数据库暂时不可用，请稍后再试。", 503)
+    try:
+        auth.audited("export", target=request.full_path[:500],
+                     detail={"region": region.code, "week": week.label, "format": fmt, "file": got["name"]})
+    except auth.AuditUnavailable as exc:
+        return _refuse(exc.message, 503)
     return Response(got["body"], mimetype=MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="{got["name"]}"', "Cache-Control": "private, no-store"})
