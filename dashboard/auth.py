@@ -24,7 +24,7 @@ from data_access import DatabaseError, users
 from data_access.cache import cache
 from data_access.timeutil import wall_clock as clock_now
 
-from . import access, runtime
+from . import access, runtime, sessions
 
 ROLE_NAMES = {"leader": "领导", "duty_officer": "值班员", "analyst": "分析员", "admin": "管理员", "kiosk": "大屏"}
 USER_CACHE_SECONDS = 30  # a disabled account or revoked kiosk token is locked out within this
@@ -389,6 +389,7 @@ def login():
                scope_code=row.scope_code if row else None)
         return _page("用户名或密码错误。", status=401, next_path=next_path)
     current_app.extensions["redgrid.throttle"].succeeded(username)
+    sessions.purge_expired(runtime.engine())
     _fresh_session()
     try:
         cache.delete(f"rg:user:u:{row.id}")  # a fresh login sees a changed role or scope at once
@@ -435,6 +436,13 @@ def _kiosk_row(token):
         abort(503)
 
 
+def _bad_token():
+    """A wrong token: counted against the address (like a sign-in attempt) and audited."""
+    current_app.extensions["redgrid.throttle"].token_failed(client_ip())
+    _audit("kiosk_login", None, detail="bad token", ok=False)
+    return _page("大屏令牌无效或已停用。", status=401)
+
+
 @bp.get("/kiosk")
 @access.route(access.PUBLIC)
 def kiosk():
@@ -444,9 +452,7 @@ def kiosk():
     token = request.args.get("token", "")
     row = _kiosk_row(token)
     if row is None:
-        current_app.extensions["redgrid.throttle"].token_failed(client_ip())
-        _audit("kiosk_login", None, detail="bad token", ok=False)
-        return _page("大屏令牌无效或已停用。", status=401)
+        return _bad_token()
     user = current()
     if user is not None:
         return render_template_string(KIOSK_CONFIRM, who=f"{user.name} · {ROLE_NAMES.get(user.role, user.role)}",
@@ -461,9 +467,7 @@ def kiosk_confirm():
         return _page("页面已过期，请重新打开大屏链接。", status=400)
     row = _kiosk_row(request.form.get("token", ""))
     if row is None:
-        current_app.extensions["redgrid.throttle"].token_failed(client_ip())
-        _audit("kiosk_login", None, detail="bad token", ok=False)
-        return _page("大屏令牌无效或已停用。", status=401)
+        return _bad_token()
     user = current()
     if user is not None:
         _audit("logout", user.name, detail="kiosk bound", scope_code=user.scope_code)

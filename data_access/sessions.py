@@ -45,6 +45,3 @@ def revoke_user(conn: Connection, user_key: str) -> list[str]:
 def purge_expired(conn: Connection, now: dt.datetime) -> int:
     return conn.execute(delete(app_session).where(app_session.c.expires_at <= now)).rowcount
 
-
-def count_for(conn: Connection, user_key: str) -> int:
-    return len(conn.execute(select(app_session.c.session_key).where(app_session.c.user_key == user_key)).all())

@@ -21,7 +21,7 @@ from data_access.schema import app_session, audit_log, grid_worker, incident, re
 from dashboard import create_app
 
 from . import dashcall
-from .conftest import KIOSK_TOKEN, TEST_PASSWORD, copy_sqlite, sign_in
+from .conftest import KIOSK_TOKEN, TEST_PASSWORD, copy_sqlite, now, sign_in
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 WEEK = "2026-W46"
@@ -151,7 +151,16 @@ def test_hard003_a_township_admin_reads_only_its_own_audit_log(fresh, engine):
         assert "town_admin" in body  # its own sign-in
         for foreign in ("city_leader", "other_town_leader", "no-such-user-x1"):
             assert foreign not in body
-    assert towns[1] not in page
+    # Nobody whose rows belong to the other township shows up (its own users' refused attempts
+    # may name the other township's code in their target: those rows are rightly its own).
+    with engine.connect() as conn:
+        theirs = set(conn.execute(select(audit_log.c.actor).where(
+            audit_log.c.scope_code.like(f"{towns[1]}%"), audit_log.c.actor.isnot(None))).scalars())
+        ours = set(conn.execute(select(audit_log.c.actor).where(
+            audit_log.c.scope_code.like(f"{towns[0]}%"), audit_log.c.actor.isnot(None))).scalars())
+    assert "other_town_leader" in theirs
+    for actor in theirs - ours:
+        assert actor not in page and actor not in filtered, actor
     city_admin = fresh.server.test_client()
     assert sign_in(city_admin, "city_admin").status_code == 302
     whole = dashcall.call(city_admin, fresh, dashcall.find(fresh, "admin-audit.children"), ["login"]
@@ -425,3 +434,15 @@ def test_hard013_not_yours_reads_as_does_not_exist(fresh, engine):
     for code in ("４５０８００", "450８00", "450800\n", " 450800", "٤٥٠٨٠٠"):
         r = c.get("/api/v1/summary", query_string={"region": code})
         assert r.status_code == 400, repr(code)
+
+
+def test_hard006c_expired_sessions_are_purged_at_sign_in(fresh, engine):
+    import datetime as dt
+    past = now() - dt.timedelta(days=1)
+    with engine.begin() as conn:
+        conn.execute(insert(app_session).values(session_key="expired-test-row", user_key="u:1", data="{}",
+                                                created_at=past, expires_at=past))
+    assert sign_in(fresh.server.test_client(), "city_leader").status_code == 302
+    with engine.connect() as conn:
+        assert conn.execute(select(app_session.c.session_key).where(
+            app_session.c.session_key == "expired-test-row")).first() is None
