@@ -21,8 +21,13 @@ from .generate import SCALES, City
 UTC = dt.timezone.utc
 
 
+def _real_clock() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
 def simulate(url: str | None, speed: float = 1.0, tick: float = 2.0, ticks: int | None = None,
-             seed: int | None = None, log=print) -> dict:
+             seed: int | None = None, log=print, clock=_real_clock) -> dict:
+    """`clock` gives the timestamps; the rates follow its local hour (no patrols 22:00-06:00)."""
     engine = db.make_engine(url)
     with engine.connect() as conn:
         rows = load.city_rows(conn)
@@ -33,13 +38,13 @@ def simulate(url: str | None, speed: float = 1.0, tick: float = 2.0, ticks: int 
     city.next_id = {k: v + 1 for k, v in ids.items()}
     moves = random.Random(city.seed)
     written: dict[str, int] = {}
-    last = dt.datetime.now(UTC).replace(microsecond=0)
+    last = clock().replace(microsecond=0)
     log(f"simulating {len(city.grid_code)} grids at ×{speed} (Ctrl-C stops)")
     n = 0
     settled_on = None  # rows written here are today's: the rollups need a catch-up only at midnight
     while ticks is None or n < ticks:
         time.sleep(tick)
-        now = dt.datetime.now(UTC).replace(microsecond=0)
+        now = clock().replace(microsecond=0)
         if now <= last:
             continue
         try:
