@@ -22,6 +22,7 @@ $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
 # simulator and the app together; Ctrl-C stops both.
 run: $(VENV)/.installed
 	$(PY) -m dashboard seed --db $(DB_URL) --scale demo --if-empty
+	$(PY) -m dashboard migrate --db $(DB_URL)
 	$(PY) -m dashboard users demo --db $(DB_URL)
 	@echo "Sign in at http://127.0.0.1:8050/login with one of these demo accounts:"; \
 	  sed 's/^/  /' var/demo-accounts.txt 2>/dev/null || true

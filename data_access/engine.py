@@ -46,15 +46,21 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur.close()
 
 
+def migrate(engine: Engine) -> str:
+    """Bring the dashboard's own tables (schema.OWN_TABLES) to the newest Alembic revision
+    (data_access/migrations): creates them, upgrades an older database in place, and is safe
+    when several processes start at once. Returns "current", "upgraded" or "newer"."""
+    from . import migrations
+    return migrations.upgrade(engine)
+
+
 def create_schema(engine: Engine, with_indexes: bool = True) -> None:
-    """Create missing tables; indexes can wait until after a bulk load."""
-    insp = inspect(engine)
-    existing = set(insp.get_table_names())
+    """Own tables by migration; missing other tables created (indexes can wait for a bulk load)."""
+    migrate(engine)
+    existing = set(inspect(engine).get_table_names())
     with engine.begin() as conn:
         for table in schema.metadata.sorted_tables:
-            if table.name in existing:
-                if table in schema.OWN_TABLES:
-                    _add_missing_columns(conn, table, insp)
+            if table.name in existing or table in schema.OWN_TABLES:
                 continue
             conn.execute(CreateTable(table))
             if with_indexes:
@@ -64,23 +70,7 @@ def create_schema(engine: Engine, with_indexes: bool = True) -> None:
 
 def create_own_tables(engine: Engine) -> None:
     """Only the dashboard's own tables (the shared ones belong to the source systems)."""
-    insp = inspect(engine)
-    existing = set(insp.get_table_names())
-    with engine.begin() as conn:
-        for table in schema.OWN_TABLES:
-            if table.name in existing:
-                _add_missing_columns(conn, table, insp)
-            else:
-                table.create(conn)
-
-
-def _add_missing_columns(conn, table, insp) -> None:
-    """Our own tables grow nullable columns; an older database gains them in place."""
-    have = {c["name"] for c in insp.get_columns(table.name)}
-    for column in table.columns:
-        if column.name not in have and column.nullable:
-            kind = column.type.compile(dialect=conn.dialect)
-            conn.exec_driver_sql(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+    migrate(engine)
 
 
 def create_indexes(engine: Engine) -> None:
@@ -95,7 +85,10 @@ def create_indexes(engine: Engine) -> None:
 
 
 def drop_schema(engine: Engine) -> None:
+    from .migrations import drop_version_table
     schema.metadata.drop_all(engine)
+    with engine.begin() as conn:  # an empty database again: the next migrate starts from nothing
+        drop_version_table(conn)
 
 
 def has_data(engine: Engine) -> bool:

@@ -8,9 +8,14 @@ GRANT CONNECT ON DATABASE governance TO redgrid_app, redgrid_ro;
 GRANT USAGE ON SCHEMA public TO redgrid_app, redgrid_ro;
 GRANT SELECT ON region, grid_worker, incident, patrol, key_person, visit, appeal, wechat_group, grid_state
     TO redgrid_app, redgrid_ro;
--- The dashboard-owned tables (created by the app: data_access.engine.create_schema).
-GRANT SELECT, INSERT, UPDATE, DELETE ON dashboard_meta, warning, warning_action, app_user, kiosk_token, audit_log,
+-- The dashboard-owned tables: created and migrated by their owner before the app starts
+-- (`python -m dashboard migrate --db URL`, Alembic, data_access/migrations); the app only
+-- reads the version table to see that the schema is current.
+GRANT SELECT, INSERT, UPDATE, DELETE ON dashboard_meta, warning, warning_action, app_user, kiosk_token,
+    app_session, appeal_reading,
     rollup_incident_day, rollup_appeal_day, rollup_patrol_last, rollup_visit_last TO redgrid_app;
+GRANT SELECT, INSERT ON audit_log TO redgrid_app;  -- append-only for the app
+GRANT SELECT ON dashboard_alembic_version TO redgrid_app;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO redgrid_ro;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO redgrid_app;
 ALTER ROLE redgrid_app SET statement_timeout = '15s';
