@@ -23,8 +23,9 @@ LEVEL_CODES = {"city": "450800", "county": "450802", "township": "450802001"}
 
 
 def main() -> int:
+    from data_access.engine import DEFAULT_URL  # after the sys.path line above
     ap = argparse.ArgumentParser()
-    ap.add_argument("--db", default="sqlite:///var/redgrid.db")
+    ap.add_argument("--db", default=DEFAULT_URL)
     ap.add_argument("--week", default=None, help="ISO week (default: the last complete week)")
     ap.add_argument("--now", default=None, help="ISO time the figures are known at (default: now)")
     ap.add_argument("--runs", type=int, default=3)

@@ -23,10 +23,11 @@ from wtforms import ValidationError
 from data_access import DatabaseError, users
 from data_access.cache import cache
 from data_access.timeutil import wall_clock as clock_now
+from data_access.vocabulary import ACCOUNT_ROLE_NAMES
 
 from . import access, runtime, sessions
 
-ROLE_NAMES = {"leader": "领导", "duty_officer": "值班员", "analyst": "分析员", "admin": "管理员", "kiosk": "大屏"}
+ROLE_NAMES = ACCOUNT_ROLE_NAMES
 USER_CACHE_SECONDS = 30  # a disabled account or revoked kiosk token is locked out within this
 _DUMMY_HASH = generate_password_hash("timing equaliser")  # unknown users cost as much as known ones
 

@@ -1,7 +1,9 @@
 """The only package that speaks SQL. Every query takes the caller's scope.
 
-Modules: schema (the contract), engine, scope, regions, metrics, grid, quality,
-health, cache, privacy, load (writes of the seed/simulator), timeutil.
+Modules: schema (the contract), vocabulary (topics, categories, roles, KPI keys, labels),
+engine, scope, regions, metrics, grid, quality, health, cache, privacy, stats (pure math),
+load (writes of the seed/simulator), timeutil. It imports nothing from the layers above
+(tests/test_imports.py); what it needs from them (the text model) is handed in.
 """
 from sqlalchemy.exc import SQLAlchemyError as DatabaseError  # the database did not answer
 

@@ -30,7 +30,9 @@ from . import incidents, metrics, patrols, quality, regions
 from .privacy import mask_text
 from .schema import WARNING_LEVELS, appeal, incident, patrol, region, warning
 from .scope import Region, Scope, child_column, in_region, level_column, resolve
+from .stats import ratio as _ratio
 from .timeutil import SHANGHAI, local_date, local_day
+from .vocabulary import UNCLASSIFIED_TOPIC
 from .warnings import LEVEL_NAMES, RULE_NAMES
 
 WEEK_PATTERN = re.compile(r"([0-9]{4})-W([0-9]{2})")  # used with fullmatch: ASCII digits, no trailing newline
@@ -41,7 +43,7 @@ TOP_TOPICS = 30          # every topic in practice (11 and 未分类)
 TOP_WORKERS = 10         # best and worst grid workers listed (of all in the subtree)
 WARNING_ROWS = 500       # red and orange warnings listed at most (the counts are exact)
 LISTED_LEVELS = ("red", "orange")
-UNCLASSIFIED = "未分类"
+UNCLASSIFIED = UNCLASSIFIED_TOPIC
 
 
 class WeekError(ValueError):
@@ -140,11 +142,6 @@ def recent_weeks(now: dt.datetime, count: int = 12) -> list[Week]:
 
 
 # --- helpers -----------------------------------------------------------------------------
-
-def _ratio(num, den):
-    # The rounding of data_access.metrics, so a rate here reads like the dashboard's.
-    return None if not den else round(num / den, 4)
-
 
 def _grouped(conn: Connection, table, r: Region, where: list, columns: list, by_child: bool) -> dict:
     """{key: {label: value}}; the key is the region's code, or each child's code."""
@@ -384,14 +381,14 @@ def headline(conn: Connection, scope: Scope, code: str | None, span: Span, days=
     trend's rows of the span) and `patrols` (the span's patrol totals) let report() share
     what it has already read."""
     r = resolve(conn, scope, code)
-    grids = regions.grid_count(conn, scope, r.code)
+    grids = regions.grid_count(conn, scope, r)
     if patrols is None:
         patrols = _patrol_week(conn, r, span, False).get(r.code, {})
     visits = metrics.visit_counts(conn, r, span.as_of).get(r.code, {})
     baro = _barometer(conn, r, span.as_of, False).get(r.code) or metrics.kpis_from_counts({}, 0)["barometer"]
     levels = _warning_counts(conn, r, span, False).get(r.code, {})
     return {
-        **incident_week(conn, scope, r.code, span, days),
+        **incident_week(conn, scope, r, span, days),
         **_patrol_figures(patrols, grids, span.days),
         "key_persons": visits.get("key_persons") or 0,
         "visited_on_time": visits.get("visited_on_time") or 0,
@@ -410,15 +407,15 @@ def children(conn: Connection, scope: Scope, code: str | None, span: Span, patro
     if r.child_level is None:
         return []
     inc = _incident_children(conn, r, span)
-    now_open = {c["code"]: c for c in incidents.children(conn, scope, r.code, span.as_of)}
+    now_open = {c["code"]: c for c in incidents.children(conn, scope, r, span.as_of)}
     pat = _patrol_week(conn, r, span, True) if patrols is None else patrols
-    grids = regions.grid_count(conn, scope, r.code, by_child=True)
+    grids = regions.grid_count(conn, scope, r, by_child=True)
     visits = metrics.visit_counts(conn, r, span.as_of, by_child=True)
     app = _appeal_week(conn, r, span, True)
     baro = _barometer(conn, r, span.as_of, True)
     warn = _warning_counts(conn, r, span, True)
     out = []
-    for child in regions.children(conn, scope, r.code):
+    for child in regions.children(conn, scope, r):
         i = inc.get(child.code, {})
         v = visits.get(child.code, {})
         w = warn.get(child.code, {})
@@ -459,7 +456,7 @@ def report(conn: Connection, scope: Scope, code: str | None, week: Week, now: dt
     r = resolve(conn, scope, code)
     span = week.span(now)
     prev = span.shifted(-7)
-    trend = incidents.daily_trend(conn, scope, r.code, span.as_of, TREND_DAYS)
+    trend = incidents.daily_trend(conn, scope, r, span.as_of, TREND_DAYS)
     # A whole week and the one before are exactly the trend's 14 days: no second reading.
     # (A running week's previous span ends mid-day, which the daily rows cannot split.)
     this_days, prev_days = (trend[7:], trend[:7]) if span.days == 7 else (None, None)
@@ -471,14 +468,14 @@ def report(conn: Connection, scope: Scope, code: str | None, week: Week, now: dt
         "week": week.label, "monday": week.monday, "sunday": week.sunday,
         "start": span.start, "as_of": span.as_of, "complete": week.complete(now),
         "prev_start": prev.start, "prev_as_of": prev.as_of,
-        "this": headline(conn, scope, r.code, span, this_days, total),
-        "prev": headline(conn, scope, r.code, prev, prev_days),
+        "this": headline(conn, scope, r, span, this_days, total),
+        "prev": headline(conn, scope, r, prev, prev_days),
         "trend": trend,
-        "categories": categories(conn, scope, r.code, span),
-        "children": children(conn, scope, r.code, span, by_child),
-        "overdue": overdue(conn, scope, r.code, span),
-        "workers": workers(conn, scope, r.code, span),
-        "topics": topics(conn, scope, r.code, span),
-        "warnings": warning_list(conn, scope, r.code, span),
+        "categories": categories(conn, scope, r, span),
+        "children": children(conn, scope, r, span, by_child),
+        "overdue": overdue(conn, scope, r, span),
+        "workers": workers(conn, scope, r, span),
+        "topics": topics(conn, scope, r, span),
+        "warnings": warning_list(conn, scope, r, span),
     }
 

@@ -10,15 +10,14 @@ from . import quality
 from .privacy import mask_name, mask_phone, mask_text
 from .schema import appeal, grid_state, grid_worker, incident, key_person, patrol, wechat_group
 from .scope import NotInScope, RegionError, RegionNotFound, Scope, in_region, resolve, unknown
-
-ROLE_NAMES = {"grid_leader": "网格长", "full_time": "专职网格员", "part_time": "兼职网格员",
-              "liaison_cadre": "包联干部", "first_grid_leader": "第一网格长"}
+from .vocabulary import UNCLASSIFIED_TOPIC
+from .vocabulary import WORKER_ROLE_NAMES as ROLE_NAMES
 
 
 def profile(conn: Connection, scope: Scope, code: str, now: dt.datetime) -> dict:
     r = resolve(conn, scope, code)
     if r.level != "grid":
-        raise RegionNotFound(f"{code} 不是网格")
+        raise RegionNotFound(f"{r.code} 不是网格")
     workers = [
         {"id": w.id, "name": mask_name(w.name), "role": ROLE_NAMES.get(w.role, w.role or "—"),
          "phone": mask_phone(w.phone), "party_member": bool(w.party_member)}
@@ -68,7 +67,7 @@ def profile(conn: Connection, scope: Scope, code: str, now: dt.datetime) -> dict
             .where(pat_in, quality.patrol_ok(now), patrol.c.started_at >= since)
             .order_by(patrol.c.started_at.desc()).limit(20))]
     appeals = [
-        {"received_at": row.received_at, "channel": row.channel, "topic": row.topic or "未分类",
+        {"received_at": row.received_at, "channel": row.channel, "topic": row.topic or UNCLASSIFIED_TOPIC,
          "content": mask_text(row.content), "resolved": row.resolved_at is not None and row.resolved_at <= now}
         for row in conn.execute(
             select(appeal.c.received_at, appeal.c.channel, appeal.c.topic, appeal.c.content, appeal.c.resolved_at)

@@ -19,17 +19,13 @@ from . import metrics, quality, regions, rollups
 from .privacy import mask_text
 from .schema import incident, region
 from .scope import Scope, in_region, resolve
+from .stats import ratio as _ratio
 from .timeutil import SHANGHAI, day_start, local_date, local_day
 
 WEEK_DAYS = 7
 MONTH_DAYS = 30
 OVERDUE_LIMIT = 200
 UNKNOWN_DEPARTMENT = "未指定部门"
-
-
-def _ratio(num, den):
-    # The same rounding as data_access.metrics, so a rate here equals the overview's.
-    return None if not den else round(num / den, 4)
 
 
 def _state(now: dt.datetime):
@@ -65,7 +61,7 @@ def children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime)
     raw = metrics.incident_counts(conn, r, now, by_child=True)
     return [{"code": child.code, "name": child.name, "level": child.level,
              **_incident_kpis(raw.get(child.code, {}))}
-            for child in regions.children(conn, scope, r.code)]
+            for child in regions.children(conn, scope, r)]
 
 
 def kpis_and_children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> tuple[dict, list]:
@@ -81,7 +77,7 @@ def kpis_and_children(conn: Connection, scope: Scope, code: str | None, now: dt.
             total[k] = (total.get(k) or 0) + (v or 0)
     return _incident_kpis(total), [
         {"code": child.code, "name": child.name, "level": child.level, **_incident_kpis(raw.get(child.code, {}))}
-        for child in regions.children(conn, scope, r.code)]
+        for child in regions.children(conn, scope, r)]
 
 
 def flows(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:

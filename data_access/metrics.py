@@ -10,17 +10,16 @@ import datetime as dt
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 
-from . import quality, regions, rollups
+from . import quality, regions, rollups, warning_counts
 from .schema import appeal, incident, key_person, patrol, visit
 from .scope import Region, Scope, child_column, in_region, resolve
+from .stats import ratio as _ratio
 from .timeutil import SHANGHAI, day_start, local_day
+from .vocabulary import HEADLINE
 
 ROLLUP_LEVELS = ("city", "county", "township")  # the day rollups' grain is the township
 
-KEYS = ("incidents_today", "closed_today", "clearance_rate_today", "open_incidents",
-        "overdue_incidents", "patrol_coverage_today", "visit_on_time_rate",
-        "appeals_today", "negative_share_today", "satisfaction_30d",
-        "active_warnings", "barometer_index")
+KEYS = HEADLINE  # the headline KPIs, in their display order
 
 
 def _count_by(conn, table, r: Region, where, columns, by_child: bool) -> dict:
@@ -221,10 +220,6 @@ def _merge(*parts: dict) -> dict:
     return out
 
 
-def _ratio(num, den):
-    return None if not den else round(num / den, 4)
-
-
 def barometer(appeals_7d, prev_28d, negative_7d, rated_7d, negative_28d, rated_28d,
               satisfaction) -> dict:
     """Index 0-100 and its parts (docs/metrics.md). Volume and mood are read against the
@@ -293,11 +288,10 @@ def _collect(conn, r: Region, now, by_child: bool) -> dict:
 
 def summary(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
     """All KPIs of docs/metrics.md for one region."""
-    from . import warnings  # warnings reads metrics (barometer rule): import here, not at the top
     r = resolve(conn, scope, code)
     raw = _collect(conn, r, now, by_child=False).get(r.code, {})
-    out = kpis_from_counts(raw, regions.grid_count(conn, scope, r.code))
-    out["active_warnings"] = warnings.active_count(conn, scope, r.code)
+    out = kpis_from_counts(raw, regions.grid_count(conn, scope, r))
+    out["active_warnings"] = warning_counts.active_count(conn, scope, r)
     return out
 
 
@@ -305,7 +299,6 @@ def summary_and_children(conn: Connection, scope: Scope, code: str | None, now: 
     """(summary(), by_child()) from one pass grouped by child: each counted row, grid and key
     person lies in exactly one child, so the region's counters are the children's sums
     (satisfaction as a sum and a count). Half the queries of calling both."""
-    from . import warnings
     r = resolve(conn, scope, code)
     if r.child_level is None:
         return summary(conn, scope, code, now), by_child(conn, scope, code, now)
@@ -317,12 +310,12 @@ def summary_and_children(conn: Connection, scope: Scope, code: str | None, now: 
             total[k] = (total.get(k) or 0) + (v or 0)
     for slot in [total, *raw.values()]:
         _finish_satisfaction(slot)
-    grids = regions.grid_count(conn, scope, r.code, by_child=True)
+    grids = regions.grid_count(conn, scope, r, by_child=True)
     head = kpis_from_counts(total, sum(grids.values()))
-    head["active_warnings"] = warnings.active_count(conn, scope, r.code)
-    active = warnings.active_count(conn, scope, r.code, by_child=True)
+    head["active_warnings"] = warning_counts.active_count(conn, scope, r)
+    active = warning_counts.active_count(conn, scope, r, by_child=True)
     kids = []
-    for child in regions.children(conn, scope, r.code):
+    for child in regions.children(conn, scope, r):
         row = kpis_from_counts(raw.get(child.code, {}), grids.get(child.code, 1 if child.level == "grid" else 0))
         row["active_warnings"] = active.get(child.code, 0)
         kids.append({"code": child.code, "name": child.name, "level": child.level, **row})
@@ -331,13 +324,12 @@ def summary_and_children(conn: Connection, scope: Scope, code: str | None, now: 
 
 def by_child(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
     """KPIs per child region, in code order, children without rows included as zeros."""
-    from . import warnings
     r = resolve(conn, scope, code)
     raw = _collect(conn, r, now, by_child=True)
-    grids = regions.grid_count(conn, scope, r.code, by_child=True)
-    active = warnings.active_count(conn, scope, r.code, by_child=True)
+    grids = regions.grid_count(conn, scope, r, by_child=True)
+    active = warning_counts.active_count(conn, scope, r, by_child=True)
     out = []
-    for child in regions.children(conn, scope, r.code):
+    for child in regions.children(conn, scope, r):
         row = kpis_from_counts(raw.get(child.code, {}), grids.get(child.code, 1 if child.level == "grid" else 0))
         row["active_warnings"] = active.get(child.code, 0)
         out.append({"code": child.code, "name": child.name, "level": child.level, **row})

@@ -21,7 +21,6 @@ and the view shows the stored-only index beside its own when they differ.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections import Counter, namedtuple
 
 from sqlalchemy import and_, case, func, not_, or_, select
@@ -30,11 +29,13 @@ from sqlalchemy.engine import Connection
 from . import metrics, opinion_readings, quality, regions
 from .opinion_readings import place_names  # noqa: F401 - also the backfill's place dictionary
 from .privacy import mask_text
-from .schema import TOPICS, appeal, region
+from .schema import appeal, region
 from .scope import Scope, child_column, in_region, resolve
+from .stats import poisson_tail
 from .timeutil import day_start, local_date, local_day
+from .vocabulary import APPEAL_KPIS, TOPICS, UNCLASSIFIED_TOPIC
 
-UNCLASSIFIED = "未分类"
+UNCLASSIFIED = UNCLASSIFIED_TOPIC
 KNOWN_TOPICS = (*TOPICS, UNCLASSIFIED)
 
 DAYS = 35            # days in the volume chart
@@ -48,33 +49,8 @@ READ_DAYS = 35       # unlabelled appeals this recent are read from their text (
 HOT_WORDS = 15       # words in the hot-word chart
 WORD_MAX = 12        # longest word a click may ask for
 
-APPEAL_KPIS = ("appeals_today", "negative_share_today", "satisfaction_30d", "barometer_index")
-
 
 # --- statistics -------------------------------------------------------------
-
-def poisson_tail(k: int, mu: float) -> float:
-    """P(X >= k) for X ~ Poisson(mu): the one-sided p-value of seeing k or more.
-
-    Small tails (k above mu, the case that matters) come from the series of the
-    regularized lower incomplete gamma P(k, mu), which has no cancellation;
-    large tails (k at or below mu) from 1 - sum of the first k pmf terms.
-    """
-    if k <= 0:
-        return 1.0
-    if mu <= 0:
-        return 0.0
-    if mu < k:
-        # P(k, mu) = mu^k e^-mu / k! * sum_n mu^n / ((k+1)...(k+n))
-        term, total, n = 1.0, 1.0, 0
-        while term > total * 1e-17:
-            n += 1
-            term *= mu / (k + n)
-            total += term
-        return min(1.0, math.exp(k * math.log(mu) - mu - math.lgamma(k + 1)) * total)
-    head = math.fsum(math.exp(i * math.log(mu) - mu - math.lgamma(i + 1)) for i in range(k))
-    return max(0.0, 1.0 - head)
-
 
 def topic_signal(observed: int, previous: int) -> dict:
     """This week's count against the region's own previous 28 days (rate x 7)."""
@@ -124,8 +100,7 @@ def _scan(conn: Connection, r, now: dt.datetime) -> list[dict]:
 
 def pipeline(conn: Connection):
     """The text pipeline for this database's region tree (built once per process, then cached)."""
-    from dashboard.opinion_text import for_places
-    return for_places(place_names(conn))
+    return opinion_readings.text_model().for_places(place_names(conn))
 
 
 Stored = namedtuple("Stored", "topic sentiment keywords")
@@ -133,8 +108,7 @@ Stored = namedtuple("Stored", "topic sentiment keywords")
 
 def reader(conn: Connection) -> str:
     """Whose readings `appeal_reading` may give this view: the current model, these place names."""
-    from dashboard.opinion_text import model_version
-    return opinion_readings.reader_id(model_version(), place_names(conn))
+    return opinion_readings.reader_id(opinion_readings.text_model().model_version(), place_names(conn))
 
 
 def _lazy_read(conn: Connection):
@@ -332,7 +306,7 @@ def _children(conn: Connection, scope: Scope, r, now: dt.datetime, unread: list[
         per_child.setdefault(u["child"], []).append(u)
     return [{"code": c.code, "name": c.name, "level": c.level,
              **_appeal_part(_with_readings(raw.get(c.code, {}), per_child.get(c.code, []), now))}
-            for c in regions.children(conn, scope, r.code)]
+            for c in regions.children(conn, scope, r)]
 
 
 def children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
@@ -400,7 +374,7 @@ def view(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> 
             "children": _children(conn, scope, r, now, unread),
             "trends": _trends(conn, r, now, unread),
             "words": _hot_words(_week_readings(conn, r, now, unread, by)),
-            "recent": recent(conn, scope, r.code, now, by=by)}
+            "recent": recent(conn, scope, r, now, by=by)}
 
 
 # --- the appeals behind a figure ---------------------------------------------------

@@ -23,11 +23,31 @@ from typing import Callable
 from sqlalchemy import and_, bindparam, delete, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
 
+from . import lease
 from .engine import keyset_batches
 from .schema import appeal, appeal_reading, region
 
 KEEP_DAYS = 37  # the barometer reads 35 x 24 h of unlabelled appeals and 7 of hot words; 2 days' margin
 BATCH = 5000
+
+# The text model (dashboard/opinion_text) sits above this package, so it is handed in, never
+# imported: the `dashboard` package registers a loader when it is imported.
+_load_text_model: Callable | None = None
+
+
+def use_text_model(load: Callable) -> None:
+    """Register `load()`, which returns the text model: an object with `for_places(names)` (a
+    pipeline with `.read(text)` and `.version`) and `model_version()`. Called once per process;
+    loading is left to the first text to read (the model's import takes a while)."""
+    global _load_text_model
+    _load_text_model = load
+
+
+def text_model():
+    if _load_text_model is None:
+        raise RuntimeError("no text model registered: import dashboard (it calls "
+                           "data_access.opinion_readings.use_text_model) before reading appeal text")
+    return _load_text_model()
 
 
 def place_names(conn: Connection) -> list[str]:
@@ -91,12 +111,9 @@ COLUMNS = (appeal_reading.c.appeal_id.label("r_id"), appeal_reading.c.topic.labe
 
 def fill_engine(engine: Engine, now: dt.datetime, holder: str, seconds: float) -> dict | None:
     """One fill under the 'readings' lease (None when another process holds it)."""
-    from dashboard.opinion_text import for_places
-
-    from . import lease
     with engine.begin() as conn:
         if not lease.try_take(conn, "readings", holder, now, seconds):
             return None
         places = place_names(conn)
-    pipe = for_places(places)
+    pipe = text_model().for_places(places)
     return fill(engine, pipe.read, reader_id(pipe.version, places), now)

@@ -15,11 +15,12 @@ from sqlalchemy import and_, case, exists, func, not_, select
 from sqlalchemy.engine import Connection
 
 from . import metrics, quality, regions, rollups
-from .grid import ROLE_NAMES
 from .privacy import mask_name
 from .schema import grid_worker, incident, key_person, patrol, region
 from .scope import Region, Scope, in_region, level_column, resolve
+from .stats import ratio as _ratio
 from .timeutil import day_start
+from .vocabulary import WORKER_ROLE_NAMES as ROLE_NAMES
 
 BLIND_DAYS = 3        # a grid with no patrol for this many days is a blind spot (盲区)
 LOOKBACK_DAYS = 30    # how far back the last patrol of a grid is looked for
@@ -59,7 +60,7 @@ def _chunks(items: list, size: int = _CHUNK):
 
 # --- last patrol per grid ---------------------------------------------------
 
-def _last_patrols(conn: Connection, r: Region, now: dt.datetime) -> tuple[dict, set]:
+def last_patrols(conn: Connection, r: Region, now: dt.datetime) -> tuple[dict, set]:
     """({grid: latest valid patrol start within LOOKBACK_DAYS}, {grids with an older one}).
 
     One index seek per grid on (grid_code, started_at), newest first: never a scan
@@ -135,11 +136,6 @@ def _blind_status(at, never: bool, now: dt.datetime) -> str:
     return "超7天未巡" if now - at >= dt.timedelta(days=7) else f"超{BLIND_DAYS}天未巡"
 
 
-def _ratio(num, den):
-    # Same rounding as data_access.metrics, so the KPI cards agree with the overview.
-    return None if not den else round(num / den, 4)
-
-
 def coverage(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
              categories: list[dict] | None = None) -> dict:
     """KPIs, each child's coverage and staleness, and the blind-spot grids.
@@ -157,7 +153,7 @@ def coverage(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
     """
     r = resolve(conn, scope, code)
     grids = _grids(conn, r)
-    last, older = _last_patrols(conn, r, now)
+    last, older = last_patrols(conn, r, now)
     cap_hours = LOOKBACK_DAYS * 24.0
     blind_before = now - dt.timedelta(days=BLIND_DAYS)
 
@@ -214,7 +210,7 @@ def coverage(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
     for g in grids:
         grid_counts[g["child"]] = grid_counts.get(g["child"], 0) + 1
     if r.child_level:
-        for c in regions.children(conn, scope, r.code):
+        for c in regions.children(conn, scope, r):
             n = grid_counts.get(c.code, 0)
             done = (per_child.get(c.code) or {}).get("grids_patrolled_today") or 0
             hours = hours_by_child.get(c.code, [])

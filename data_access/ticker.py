@@ -10,10 +10,7 @@ from . import quality
 from .privacy import mask_text
 from .schema import incident, region
 from .scope import Scope, in_region, resolve
-
-SOURCE_NAMES = {"patrol": "巡查上报", "hotline_12345": "12345热线", "police_110": "110警情",
-                "mediation": "矛调中心", "wechat": "微信群", "department": "部门移交"}
-
+from .vocabulary import SOURCE_NAMES
 
 # Look back this far first, then the whole window: a city has ~200 incidents in 6 h, and
 # reading its 3 days (12,500 rows, sorted for 15) made the ticker 5x slower on PostgreSQL.

@@ -19,14 +19,12 @@ from .privacy import mask_name, mask_phone, mask_text
 from .schema import (OPEN_WARNING_STATUSES, appeal, grid_worker, incident, key_person, region, warning,
                      warning_action)
 from .scope import NotInScope, RegionError, Scope, resolve, unknown
+from .vocabulary import WARNING_ACTION_NAMES, WARNING_STATUS_NAMES
 from .warning_rules import WarningConfig
 from .warnings import LEVEL_NAMES, RULE_NAMES, _change, _out, _plain, list_warnings
 
-STATUS_NAMES = {"new": "待确认", "acknowledged": "已确认", "assigned": "已指派", "resolved": "已办结",
-                "dismissed": "已驳回"}
-ACTION_NAMES = {"raise": "系统预警", "upgrade": "条件加重", "escalate": "升级上报", "reopen": "重新打开",
-                "auto_resolve": "自动解除", "acknowledge": "确认", "assign": "指派", "resolve": "办结",
-                "dismiss": "驳回"}
+STATUS_NAMES = WARNING_STATUS_NAMES
+ACTION_NAMES = WARNING_ACTION_NAMES
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS = {
     "acknowledge": (("new",), "acknowledged"),

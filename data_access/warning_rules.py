@@ -1,13 +1,12 @@
 """Thresholds of the warning rules (docs/warnings.md), as data.
 
 `WarningConfig()` holds the defaults, tuned so the demo city carries a few
-dozen open warnings with red ones rare; `WarningConfig.from_dict` overrides any
-of them (e.g. from settings). Level maps are worst first: the first level whose
+dozen open warnings with red ones rare; `dataclasses.replace(WarningConfig(), ...)`
+overrides any of them. Level maps are worst first: the first level whose
 threshold the score reaches wins; below the last one nothing is raised.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 
@@ -67,14 +66,6 @@ class WarningConfig:
 
     # housekeeping: a warning nobody has touched is resolved by the system once its condition clears
     auto_resolve: bool = True
-
-    @classmethod
-    def from_dict(cls, values: dict | None) -> "WarningConfig":
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(values or {}) - names
-        if unknown:
-            raise ValueError(f"unknown warning settings: {sorted(unknown)}")
-        return dataclasses.replace(cls(), **(values or {}))
 
 
 def level_for(score: float, levels: tuple, higher_is_worse: bool = True) -> str | None:

@@ -13,24 +13,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import and_, case, func, inspect, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from . import metrics, quality
-from .opinion import poisson_tail
-from .patrols import _last_patrols
+from .patrols import last_patrols
 from .privacy import mask_name, mask_text
 from .schema import (OPEN_WARNING_STATUSES, WARNING_LEVELS, WARNING_STATUSES, appeal, grid_state,
                      incident, key_person, region, visit, warning, warning_action)
 from .scope import Region, Scope, in_region, level_column, lookup, resolve
+from .stats import poisson_tail
 from .timeutil import SHANGHAI
+from .vocabulary import WARNING_LEVEL_NAMES, WARNING_RULE_NAMES
+from .warning_counts import active_count, has_table, subtree  # noqa: F401 - active_count: callers read it here
 from .warning_rules import WarningConfig, level_for
 
-RULE_NAMES = {
-    "overdue": "事件超期", "major": "重大/群体性事件", "surge": "事件激增", "blind_spot": "巡查盲区",
-    "visit": "重点人员漏访", "repeat": "重复诉求", "barometer": "晴雨表骤降", "emergency": "战时状态",
-}
-LEVEL_NAMES = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
+RULE_NAMES = WARNING_RULE_NAMES
+LEVEL_NAMES = WARNING_LEVEL_NAMES
 _RANK = {level: i for i, level in enumerate(WARNING_LEVELS)}  # 0 = red, the worst
 SYSTEM = "system"
 
@@ -163,7 +162,7 @@ def rule_surge(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
 
 def rule_blind_spot(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
     """4. A grid with no valid patrol for blind_days (looked for 30 days back)."""
-    last, older = _last_patrols(conn, r, now)
+    last, older = last_patrols(conn, r, now)
     grids = conn.execute(select(region.c.code).where(
         region.c.level == "grid", level_column(region, r.level) == r.code)).scalars().all()
     out = []
@@ -436,20 +435,6 @@ def _out(w) -> dict:
 
 
 _LEVEL_ORDER = case({lvl: i for i, lvl in enumerate(WARNING_LEVELS)}, value=warning.c.level, else_=9)
-_tables_seen: set = set()
-
-
-def _has_table(conn: Connection) -> bool:
-    """Databases created before the warnings engine have no warning table: they have no warnings."""
-    key = str(conn.engine.url)
-    if key not in _tables_seen and inspect(conn).has_table("warning"):
-        _tables_seen.add(key)
-    return key in _tables_seen
-
-
-def _subtree(r: Region):
-    g = region.alias("g")
-    return warning.join(g, g.c.code == warning.c.region_code), level_column(g, r.level) == r.code, g
 
 
 def list_warnings(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
@@ -457,14 +442,14 @@ def list_warnings(conn: Connection, scope: Scope, code: str | None, now: dt.date
     """Warnings raised by `now` in the region's subtree, most severe then newest first;
     `levels` / `rules` narrow it (None = all)."""
     r = resolve(conn, scope, code)
-    if not _has_table(conn):
+    if not has_table(conn):
         return []
     for given, known, what in ((statuses, WARNING_STATUSES, "status"), (levels or (), WARNING_LEVELS, "level"),
                                (rules or (), tuple(RULES), "rule")):
         bad = set(given) - set(known)
         if bad:
             raise ValueError(f"unknown {what} {sorted(map(str, bad))[:5]}")
-    joined, inside, g = _subtree(r)
+    joined, inside, g = subtree(r)
     where = [inside, warning.c.status.in_(tuple(statuses)), warning.c.created_at <= now]
     if levels:
         where.append(warning.c.level.in_(tuple(levels)))
@@ -480,19 +465,3 @@ def list_warnings(conn: Connection, scope: Scope, code: str | None, now: dt.date
 def open_warnings(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
                   limit: int = 500) -> list[dict]:
     return list_warnings(conn, scope, code, now, OPEN_WARNING_STATUSES, limit)
-
-
-def active_count(conn: Connection, scope: Scope, code: str | None, by_child: bool = False):
-    """Open warnings in the subtree (or {child code: count} when `by_child`)."""
-    r = resolve(conn, scope, code)
-    if not _has_table(conn):
-        return {} if by_child else 0
-    joined, inside, g = _subtree(r)
-    where = [inside, warning.c.status.in_(OPEN_WARNING_STATUSES)]
-    if not by_child:
-        return conn.execute(select(func.count()).select_from(joined).where(*where)).scalar() or 0
-    if r.child_level is None:
-        return {}
-    col = level_column(g, r.child_level)
-    return {k: n for k, n in conn.execute(
-        select(col, func.count()).select_from(joined).where(*where, col.isnot(None)).group_by(col))}

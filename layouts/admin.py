@@ -5,10 +5,10 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from data_access.privacy import mask_text
+from data_access.vocabulary import ACCOUNT_ROLE_NAMES as ROLE_NAMES
 
 from . import fmt
 
-ROLE_NAMES = {"leader": "领导", "duty_officer": "值班员", "analyst": "分析员", "admin": "管理员"}
 KIND_NAMES = {"unknown_grid": "网格不存在或上级不符", "missing_time": "缺少时间", "future_time": "时间在未来",
               "closed_before_reported": "办结早于上报", "ended_before_started": "结束早于开始",
               "resolved_before_received": "办结早于受理", "duplicate": "重复记录"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from data_access.vocabulary import INCIDENT_STATUS_NAMES
+
 from . import fmt
 from .kpis import kpi_row
 from .shell import breadcrumb, updated_badge
@@ -71,8 +73,7 @@ def grid_page(chain, profile: dict, summary: dict, as_of):
     ])
 
 
-STATUS = {"reported": "已上报", "dispatched": "已吹哨", "in_progress": "处置中", "resolved": "已处置",
-          "closed": "已办结"}
+STATUS = INCIDENT_STATUS_NAMES
 
 
 def _recent(title: str, id_: str, head: list[str], rows: list[list]):

@@ -4,10 +4,12 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import html
 
+from data_access.vocabulary import HEADLINE, KPI_KEYS
+
 from . import fmt
 
-# key -> (label, formatter, icon)
-KPI_CARDS = {
+# key -> (label, formatter, icon); the keys are the vocabulary's (data_access/vocabulary.py)
+_CARDS = {
     "incidents_today": ("今日事件", fmt.count, "bi-inbox"),
     "closed_today": ("今日办结", fmt.count, "bi-check2-circle"),
     "clearance_rate_today": ("日清零率", fmt.percent, "bi-speedometer2"),
@@ -25,8 +27,9 @@ KPI_CARDS = {
     "blind_spot_grids": ("盲区网格（≥3天未巡）", fmt.count, "bi-eye-slash"),
     "key_persons_overdue": ("逾期未访重点人员", fmt.count, "bi-person-exclamation"),
 }
-# The headline set of docs/metrics.md (the overview's cards, the summary API's keys).
-HEADLINE = tuple(KPI_CARDS)[:12]
+# A card for every KPI of the vocabulary and none else (the headline among them), in its order.
+assert set(_CARDS) == set(KPI_KEYS), sorted(set(_CARDS) ^ set(KPI_KEYS))
+KPI_CARDS = {key: _CARDS[key] for key in KPI_KEYS}
 # Cards whose non-zero value is bad news.
 ALARMING = {"overdue_incidents", "active_warnings", "blind_spot_grids", "key_persons_overdue"}
 

@@ -10,15 +10,14 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from data_access.metrics import weather
+from data_access.vocabulary import APPEAL_KPIS, CHANNEL_NAMES, UNCLASSIFIED_TOPIC
 
 from . import figures  # noqa: F401 - importing it registers the house plotly template
 from . import fmt, ranking
 from .kpis import kpi_card
 from .shell import breadcrumb, updated_badge
 
-KPI_KEYS = ("appeals_today", "negative_share_today", "satisfaction_30d", "barometer_index")
-CHANNEL_NAMES = {"hotline_12345": "12345热线", "wechat": "微信群", "visit": "来访",
-                 "letter": "来信", "online": "网上"}
+KPI_KEYS = APPEAL_KPIS
 # weather label -> (Bootstrap icon, colour)
 WEATHER = {"晴": ("bi-sun", "#f59e0b"), "多云": ("bi-cloud-sun", "#eab308"),
            "阴": ("bi-cloud", "#64748b"), "雨": ("bi-cloud-rain", "#2563eb"),
@@ -194,7 +193,7 @@ def satisfaction_figure(days: list[dict]) -> go.Figure:
 
 def topic_series(topics: list[dict]) -> dict:
     shown = list(reversed(topics[:12]))  # the busiest at the top of a horizontal bar chart
-    colours = [RED if t["rising"] else GREY if t["topic"] == "未分类" else BLUE for t in shown]
+    colours = [RED if t["rising"] else GREY if t["topic"] == UNCLASSIFIED_TOPIC else BLUE for t in shown]
     return {"y": [t["topic"] for t in shown], "x": [t["count_7d"] for t in shown],
             "customdata": [t["topic"] for t in shown], "colours": colours}
 

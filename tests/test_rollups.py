@@ -25,7 +25,7 @@ def _answers(conn, scope, code, at):
         "children": metrics.by_child(conn, scope, code, at),
         "trend30": incidents.daily_trend(conn, scope, code, at),
         "trend7": incidents.daily_trend(conn, scope, code, at, days=7),
-        "last_patrols": patrols._last_patrols(conn, r, at),
+        "last_patrols": patrols.last_patrols(conn, r, at),
         "coverage": patrols.coverage(conn, scope, code, at),
         "visits_by_category": patrols.visits_by_category(conn, scope, code, at),
     }

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from data_access import briefing as data
 from data_access.metrics import weather
 from data_access.timeutil import SHANGHAI, local_day
-from layouts.incidents import CATEGORIES as CATEGORY_ORDER
-from layouts.incidents import SEVERITY, STATES
+from data_access.vocabulary import INCIDENT_CATEGORIES as CATEGORY_ORDER
+from data_access.vocabulary import INCIDENT_STATUS_NAMES as STATES
+from data_access.vocabulary import SEVERITY_NAMES as SEVERITY
+from data_access.vocabulary import WARNING_LEVEL_NAMES
 
 PRINT_OVERDUE, PRINT_TOPICS, PRINT_WARNINGS = 10, 10, 20  # rows in Word and PDF
+# The printed report's own wording for warning states (the desk's is vocabulary.WARNING_STATUS_NAMES).
 STATUS_NAMES = {"new": "待处置", "acknowledged": "已签收", "assigned": "已交办", "resolved": "已办结",
                 "dismissed": "已排除"}
-LEVEL_WORDS = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
+LEVEL_WORDS = {level: f"{name}色" for level, name in WARNING_LEVEL_NAMES.items()}  # 红色 …
 
 
 # --- cells ---------------------------------------------------------------------------------

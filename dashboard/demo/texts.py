@@ -9,12 +9,9 @@ from __future__ import annotations
 import random
 import re
 
-__all__ = ["TOPICS", "INCIDENT_CATEGORIES", "appeal_text", "incident_text"]
+from data_access.vocabulary import INCIDENT_CATEGORIES, TOPICS
 
-TOPICS = ("邻里纠纷", "劳资纠纷", "土地山林", "环境污染", "噪音扰民", "城建市容",
-          "道路交通", "社会保障", "教育医疗", "治安", "其他")
-INCIDENT_CATEGORIES = ("矛盾纠纷", "治安隐患", "安全生产", "消防安全", "环境卫生",
-                       "道路交通", "民生服务", "城建市容", "群体性事件", "其他")
+__all__ = ["TOPICS", "INCIDENT_CATEGORIES", "appeal_text", "incident_text"]
 
 TITLE_MAX = 30
 

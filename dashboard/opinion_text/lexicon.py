@@ -8,9 +8,9 @@ weight: 3 = on its own names the topic (拖欠工资), 2 = strongly suggests it 
 """
 from __future__ import annotations
 
-TOPICS = ("邻里纠纷", "劳资纠纷", "土地山林", "环境污染", "噪音扰民", "城建市容",
-          "道路交通", "社会保障", "教育医疗", "治安", "其他")
-OTHER = "其他"
+# The topics are the app's one list (data_access/vocabulary.py); the package reads them here.
+from data_access.vocabulary import OTHER_TOPIC as OTHER  # noqa: F401
+from data_access.vocabulary import TOPICS  # noqa: F401
 
 # topic -> subtopic -> "word:weight word:weight ..." (weight defaults to 2)
 _CUES = {

@@ -1,0 +1,33 @@
+"""Pure statistics shared by the queries: no SQL, no imports from the rest of the package."""
+from __future__ import annotations
+
+import math
+
+
+def ratio(num, den):
+    """num / den rounded to 4 places; None when there is nothing to divide by.
+    One rounding everywhere, so a rate on any view equals the overview's."""
+    return None if not den else round(num / den, 4)
+
+
+def poisson_tail(k: int, mu: float) -> float:
+    """P(X >= k) for X ~ Poisson(mu): the one-sided p-value of seeing k or more.
+
+    Small tails (k above mu, the case that matters) come from the series of the
+    regularized lower incomplete gamma P(k, mu), which has no cancellation;
+    large tails (k at or below mu) from 1 - sum of the first k pmf terms.
+    """
+    if k <= 0:
+        return 1.0
+    if mu <= 0:
+        return 0.0
+    if mu < k:
+        # P(k, mu) = mu^k e^-mu / k! * sum_n mu^n / ((k+1)...(k+n))
+        term, total, n = 1.0, 1.0, 0
+        while term > total * 1e-17:
+            n += 1
+            term *= mu / (k + n)
+            total += term
+        return min(1.0, math.exp(k * math.log(mu) - mu - math.lgamma(k + 1)) * total)
+    head = math.fsum(math.exp(i * math.log(mu) - mu - math.lgamma(i + 1)) for i in range(k))
+    return max(0.0, 1.0 - head)
