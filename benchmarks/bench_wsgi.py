@@ -4,11 +4,11 @@
 
 Each worker counts the SQL statements its engine runs (SQLAlchemy
 `before_cursor_execute`), the requests it serves and the snapshots it computed,
-waited for or answered stale (data_access.cache.stats), and writes them with its
+waited for or answered stale (the app's data_access.cache.SnapshotState), and writes them with its
 RSS to $REDGRID_BENCH_DIR/<pid>.json once a second. `python -m
-benchmarks.bench_wsgi` runs the snapshot refresher (callbacks/live.py) counted the
+benchmarks.bench_wsgi` runs the snapshot refresher (dashboard/refresher.py) counted the
 same way. The load test sums the files of all processes of all instances. The
-production entries (dashboard.wsgi, python -m callbacks.live) have none of this.
+production entries (dashboard.wsgi, python -m dashboard refresher) have none of this.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from dashboard import create_app
+from dashboard import create_app, refresher as refresher_process
 from dashboard.runtime import ENGINE_KEY
 from data_access import cache as snapshots
 
@@ -37,7 +37,8 @@ def instrument(server) -> None:
         _counts["requests"] += 1
     event.listen(server.extensions[ENGINE_KEY], "before_cursor_execute", count_statement)
     server.before_request(count_request)
-    threading.Thread(target=_writer, name="bench-counters", daemon=True).start()
+    stats = server.extensions[snapshots.STATE_KEY].stats
+    threading.Thread(target=_writer, args=(stats,), name="bench-counters", daemon=True).start()
 
 
 def _rss_mb() -> float:
@@ -45,12 +46,12 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _writer():
+def _writer(stats: dict):
     _dir.mkdir(parents=True, exist_ok=True)
     path = _dir / f"{os.getpid()}.json"
     while True:
         body = {"pid": os.getpid(), "t": time.time(), "rss_mb": round(_rss_mb(), 1), **_counts,
-                **{f"snap_{k}": v for k, v in snapshots.stats.items()}}
+                **{f"snap_{k}": v for k, v in stats.items()}}
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(body))
         tmp.replace(path)
@@ -59,9 +60,9 @@ def _writer():
 
 def refresher() -> int:
     """`python -m benchmarks.bench_wsgi refresher`: the snapshot refresher, counted the same way."""
-    app = create_app({"REDGRID_REFRESHER": True})  # runs the scheduler too, as callbacks/live.py does
+    app = create_app({"REDGRID_REFRESHER": True})  # runs the scheduler too, as dashboard/refresher.py does
     instrument(app.server)
-    snapshots.run_refresher(app.server)
+    refresher_process.run(app)
     return 0
 
 

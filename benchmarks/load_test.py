@@ -84,7 +84,7 @@ class Stack:
             self._start([str(ROOT / ".venv/bin/gunicorn"), "-w", str(a.workers), "-b", f"127.0.0.1:{port}",
                          "--timeout", "60", "--graceful-timeout", "5", "benchmarks.bench_wsgi:server"],
                         env={**env, "REDGRID_BENCH_DIR": str(self.bench_dir / f"i{i}")}, log=f"gunicorn{i}")
-        for i in range(a.refreshers):  # live snapshots computed off the web workers (callbacks/live.py)
+        for i in range(a.refreshers):  # live snapshots computed off the web workers (dashboard/refresher.py)
             # Background work at a lower priority than the web workers, as deploy/systemd sets it.
             self._start(["nice", "-n", str(a.nice), str(ROOT / ".venv/bin/python"), "-m", "benchmarks.bench_wsgi"],
                         env={**env, "REDGRID_BENCH_DIR": str(self.bench_dir / f"r{i}")}, log=f"refresher{i}")

@@ -88,14 +88,16 @@ def main() -> int:
     args = ap.parse_args()
 
     from benchmarks.load_test import kiosk_token
-    from callbacks import incidents, opinion, overview, patrols
+    from services import SNAPSHOTS
+    from data_access import regions as region_tree
     from dashboard import create_app
     from data_access import cache as snapshots
     from data_access import rollups
     from data_access.scope import scope_of
     from data_access.timeutil import parse_instant
-    computes = {"overview": overview.compute, "incidents": incidents.compute, "patrols": patrols.compute,
-                "opinion": opinion.compute}
+    def compute_of(view):  # the service, with the region resolved as the edge does
+        return lambda conn, scope, code, at: SNAPSHOTS[view].compute(conn, scope, region_tree.get(conn, scope, code), at)
+    computes = {v: compute_of(v) for v in ("overview", "incidents", "patrols", "opinion")}
     token = kiosk_token(args.db)
     app = create_app({"DATABASE_URL": args.db, "DASHBOARD_NOW": args.now, "REFRESH_SECONDS": 5,
                       "SECRET_KEY": "view-speed-only", "CACHE_REDIS_URL": "", "WARNINGS_EVALUATE_SECONDS": 0})

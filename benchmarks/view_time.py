@@ -15,11 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> int:
+    from data_access.engine import DEFAULT_URL  # after the sys.path line above
     ap = argparse.ArgumentParser()
-    ap.add_argument("--db", default="sqlite:///var/redgrid.db")
+    ap.add_argument("--db", default=DEFAULT_URL)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    from callbacks import grid, incidents, opinion, overview, patrols
+    import dashboard  # noqa: F401 - registers the text model the opinion view reads appeal text with
+    from data_access import regions as region_tree
+    from services import SNAPSHOTS
     from data_access.engine import make_engine
     from data_access.scope import scope_of
     from data_access.timeutil import now
@@ -34,13 +37,12 @@ def main() -> int:
             if engine.dialect.name == "sqlite" else
             "SELECT code FROM region WHERE level='grid' AND village_code=%s ORDER BY code LIMIT 1",
             (regions["village"],)).scalar()
-    views = {"overview": overview.compute, "incidents": incidents.compute, "patrols": patrols.compute,
-             "opinion": opinion.compute}
+    views = {v: SNAPSHOTS[v].compute for v in ("overview", "incidents", "patrols", "opinion")}
     print(f"View snapshot compute, cold, {args.db.split('://')[0]}, median / max of {args.runs} runs (s)\n")
     print("| view | " + " | ".join(regions) + " |")
     print("|---|" + "---|" * len(regions))
     at = now()
-    for name, compute in {**views, "grid": grid.compute}.items():
+    for name, compute in {**views, "grid": SNAPSHOTS["grid"].compute}.items():
         cells = []
         for level, code in regions.items():
             if name == "grid" and level != "grid":
@@ -50,7 +52,7 @@ def main() -> int:
             for _ in range(args.runs):
                 with engine.connect() as conn:
                     t0 = time.perf_counter()
-                    compute(conn, scope, code, at)
+                    compute(conn, scope, region_tree.get(conn, scope, code), at)
                     times.append(time.perf_counter() - t0)
             cells.append(f"{statistics.median(times):.2f} / {max(times):.2f}")
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)

@@ -1,9 +1,15 @@
-"""Thin callbacks: parse and check inputs, ask data_access, hand to layouts."""
-from . import admin, grid, incidents, opinion, overview, patrols, router, warnings
-from . import briefing
+"""Thin callbacks: parse and check inputs, ask services or data_access, hand to layouts.
+
+`VIEWS` is the registry (callbacks/views.py): adding a view is a service module, a layout
+module, a view module ending in `VIEW = View(...)`, and its line here."""
+from . import admin, briefing, grid, incidents, opinion, overview, patrols, router, wall, warnings
+
+VIEWS = (overview.VIEW, incidents.VIEW, patrols.VIEW, opinion.VIEW, warnings.VIEW, briefing.VIEW,
+         grid.VIEW, admin.VIEW, wall.VIEW)
 
 
 def register(app) -> None:
-    for module in (router, overview, incidents, patrols, opinion, grid, warnings, admin):
-        module.register(app)
-    briefing.register(app)
+    router.register(app, VIEWS)
+    for view in VIEWS:
+        if view.register is not None:
+            view.register(app)

@@ -6,22 +6,20 @@ import datetime as dt
 from dash import Input, Output
 from dash.exceptions import PreventUpdate
 
-from data_access import DatabaseError, OutOfScope, quality, users
+from data_access import DatabaseError, quality, users
 from data_access.cache import remember
 from data_access.scope import lookup
 from data_access.timeutil import wall_clock
 from dashboard import access, runtime
 from layouts import admin as view
 
+from .views import View
+
 AUDIT_DAYS = 7
 ACTIONS = ("login", "logout", "session_timeout", "kiosk_login", "export", "unmask", "user_add", "user_disable",
            "user_enable", "user_scope", "user_password", "kiosk_add", "kiosk_revoke", "warning_acknowledge",
-           "warning_assign", "warning_resolve", "warning_dismiss", "warning_reopen", "warning_act")
-
-
-def _require_admin():
-    if not runtime.can("admin"):
-        raise OutOfScope("仅管理员可查看系统管理页面")
+           "warning_assign", "warning_resolve", "warning_dismiss", "warning_reopen", "warning_act",
+           "wall_assign")
 
 
 def _whole_instance(scope) -> bool:
@@ -38,7 +36,7 @@ def _in_scope(conn, scope, code) -> bool:
 
 
 def page(_code=None):
-    _require_admin()
+    """Admins only: the registry's permission (VIEW below) is checked by the router."""
     scope, now = runtime.scope(), runtime.now()
     since = wall_clock() - dt.timedelta(days=AUDIT_DAYS)
     with runtime.engine().connect() as conn:
@@ -72,3 +70,6 @@ def audit_filter(action):
 def register(app) -> None:
     access.callback(app, "admin", Output("admin-audit", "children"), Input("admin-audit-action", "value"),
                  prevent_initial_call=True)(audit_filter)
+
+
+VIEW = View("/admin", "管理", page, register, permission="admin")

@@ -16,6 +16,7 @@ from dashboard.briefing.web import report_for
 from layouts import briefing as view
 
 from . import live
+from .views import View
 
 WEEKS_OFFERED = 12
 
@@ -53,3 +54,6 @@ def choose(week_value, code):
 def register(app) -> None:
     access.callback(app, access.READ, Output("brf-downloads", "children"), Output("brf-preview", "children"),
                     Input("brf-week", "value"), State("brf-region", "data"))(choose)
+
+
+VIEW = View("/briefing", "周报", page, register, nav=6)

@@ -5,20 +5,15 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
-from data_access import DatabaseError, RegionError, grid, metrics, privacy, regions
+from data_access import DatabaseError, RegionError, grid, privacy
 from dashboard import access, auth, runtime
 from layouts import grid as view
+from services.grid import SNAPSHOT
 
 from . import live
+from .views import View
 
 MIN_REASON, MAX_REASON = 4, 200  # the form's input takes at most MAX_REASON characters
-
-
-def compute(conn, scope, code, now) -> dict:
-    return {"profile": grid.profile(conn, scope, code, now),
-            "summary": metrics.summary(conn, scope, code, now),
-            "chain": [{"code": r.code, "name": r.name, "level": r.level}
-                      for r in regions.breadcrumb(conn, scope, code)]}
 
 
 def _body(snap):
@@ -26,7 +21,7 @@ def _body(snap):
 
 
 def page(code: str):
-    snap = live.snapshot("grid", code, compute)
+    snap = live.snapshot(SNAPSHOT, code)
     unmask = view.unmask_panel(snap["profile"]["workers"]) if runtime.can("unmask") else None
     return view.grid_frame(code, runtime.setting("REFRESH_SECONDS"), _body(snap), live.first_state(snap),
                            snap["as_of"], unmask)
@@ -61,7 +56,7 @@ def unmask(n_clicks, worker_id, reason):
 
 
 def tick(_n, code, state):
-    return live.tick("grid", code, state, compute, lambda snap: [_body(snap)], 1)
+    return live.tick(SNAPSHOT, code, state, lambda snap: [_body(snap)], 1)
 
 
 def register(app) -> None:
@@ -72,3 +67,6 @@ def register(app) -> None:
                  Output("grid-state", "data"), Input("grid-tick", "n_intervals"),
                  State("grid-code", "data"), State("grid-state", "data"),
                  prevent_initial_call=True)(tick)
+
+
+VIEW = View("/grid/<code>", "一格一档", page, register, snapshots=(SNAPSHOT,))

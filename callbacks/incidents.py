@@ -3,68 +3,38 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dash import Input, Output, Patch, State
+from dash import Input, Output, State
 from dash.exceptions import PreventUpdate
 
-from data_access import RegionError, incidents
-from data_access.cache import remember
+from data_access import RegionError
 from data_access.scope import check_code
-from data_access.timeutil import local_day
 from dashboard import access, runtime
 from layouts import incidents as view
+from layouts import wall_incidents as wall
 from layouts.kpis import kpi_row
+from layouts.patches import values_patch
+from services.incidents import SLOW_SECONDS, SNAPSHOT
 
 from . import live
-
-KIND = "incidents"
-# The 30-day figures (daily trend, department response times) cost most of a city-level
-# compute and move slowly: they are recomputed every SLOW_SECONDS, not every tick; the
-# trend's today point still comes live from the KPIs.
-SLOW_SECONDS = 300
-
-
-def compute(conn, scope, code, now) -> dict:
-    kpis, children = incidents.kpis_and_children(conn, scope, code, now)
-
-    def slow():
-        return {"trend": incidents.daily_trend(conn, scope, code, now),
-                "departments": incidents.response_times(conn, scope, code, now)}
-    # The local day in the key: the 30-day window moves at midnight, not at a bucket edge.
-    month = remember(f"{KIND}-30d-{local_day(now)}", scope.code, code, now, SLOW_SECONDS, slow)
-    return {"kpis": kpis,
-            "flows": incidents.flows(conn, scope, code, now),
-            "overdue": incidents.overdue(conn, scope, code, now),
-            "children": children,
-            "trend": incidents.with_today(month["trend"], kpis, now),
-            "departments": month["departments"]}
+from .views import View
 
 
 def page(code: str | None):
     def build(snap):
         region, chain, _ = live.place(code)
-        parts = live.page_parts(KIND, region.code, compute, render, "")
+        parts = live.page_parts(SNAPSHOT, region.code, render, "")
         return view.incidents_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"),
                                    live.first_state(snap, parts), SLOW_SECONDS)
-    return live.cached_page(KIND, code or runtime.scope().code, compute, build)
+    return live.cached_page(SNAPSHOT, code or runtime.scope().code, build)
 
 
-def values_patch(values: dict) -> Patch:
-    """Only data arrays (and the few layout values that move) go back on a tick: styling,
-    axes and hover text stay in the browser."""
-    patch = Patch()
-    for i, trace in enumerate(values["traces"]):
-        _assign(patch["data"][i], trace)
-    _assign(patch["layout"], values["layout"])
-    return patch
-
-
-def _assign(target, values: dict) -> None:
-    # Leaf by leaf: assigning a whole dict (a Sankey's node) would drop its styling.
-    for key, value in values.items():
-        if isinstance(value, dict):
-            _assign(target[key], value)
-        else:
-            target[key] = value
+def wall_page(code: str | None):
+    def build(snap):
+        region, _, _ = live.place(code)
+        parts = live.page_parts(SNAPSHOT, region.code, render, "")
+        return wall.wall_page(region, snap, runtime.setting("REFRESH_SECONDS"), live.first_state(snap, parts),
+                              SLOW_SECONDS)
+    return live.cached_page(SNAPSHOT, code or runtime.scope().code, build, "wall")
 
 
 LATENESS_STEP = 360  # seconds: lateness is shown to 0.1 h, so it is recomputed every 6 minutes
@@ -103,7 +73,7 @@ def tick(_n, code, state):
         code = check_code(code)  # any client can send any payload: only a well-formed code goes on
     except RegionError:
         raise PreventUpdate from None
-    return live.tick(KIND, code, state, compute, render, len(OUTPUTS), variant="")
+    return live.tick(SNAPSHOT, code, state, render, len(OUTPUTS), variant="")
 
 
 def register(app) -> None:
@@ -114,5 +84,5 @@ def register(app) -> None:
     )(tick)
 
 
-# The refresher process may compute these snapshots (callbacks/live.py).
-live.serve(KIND, compute)
+VIEW = View("/incidents", "事件流转", page, register, nav=2, carousel=True, wall_page=wall_page,
+            snapshots=(SNAPSHOT,))

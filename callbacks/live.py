@@ -9,13 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
-import sys
 from typing import Callable
-
-if __name__ == "__main__":  # `python -m callbacks.live`: the refresher, on the package's own module
-    from callbacks.live import refresher_main
-    sys.exit(refresher_main())
 from urllib.parse import parse_qs
 
 import orjson
@@ -26,9 +20,10 @@ from flask import current_app
 from plotly.io.json import to_json_plotly
 
 from data_access import DatabaseError, RegionError, RegionNotFound, cache, regions
-from data_access.scope import scope_of
 from dashboard import runtime
 from layouts.shell import updated_badge
+from services import SNAPSHOTS, Snapshot
+from services.snapshot import compute_entry, signature
 
 
 MAX_QUERY = 512
@@ -56,67 +51,38 @@ def region_of(pathname: str | None, search: str | None) -> str | None:
 
 
 def place(code: str | None, with_map: bool = False):
-    """The region to show (checked against the scope), its breadcrumb, and for map views the
-    children's polygons (sent once per region; ticks send values only)."""
+    """The region to show (resolved once and checked against the scope), its breadcrumb, and for
+    map views the children's polygons (sent once per region; ticks send values only)."""
     scope = runtime.scope()
     with runtime.engine().connect() as conn:
         region = regions.get(conn, scope, code)
-        chain = regions.breadcrumb(conn, scope, region.code)
-        geojson = regions.children_geojson(conn, scope, region.code) if with_map else None
+        chain = regions.breadcrumb(conn, scope, region)
+        geojson = regions.children_geojson(conn, scope, region) if with_map else None
     return region, chain, geojson
 
 
-# Views whose snapshot is recomputed less often than the screens tick (their own setting).
-SNAPSHOT_SECONDS = {"opinion": "OPINION_REFRESH_SECONDS"}
-
-
 def seconds_of(kind: str) -> int:
-    """The length of a view's time bucket: how often its snapshot is recomputed."""
-    own = SNAPSHOT_SECONDS.get(kind.split("#")[0])
+    """The length of a snapshot's time bucket: how often it is recomputed (at least every tick)."""
+    declared = SNAPSHOTS.get(kind.split("#")[0])
     tick = runtime.setting("REFRESH_SECONDS")
-    return max(tick, runtime.setting(own)) if own else tick
+    return tick if declared is None else max(tick, runtime.setting(declared.period))
 
 
-def _compute_entry(kind: str, compute: Callable, scope, code: str | None, now: dt.datetime) -> dict:
-    """This bucket's entry {"snap", "sig"}. The signature and the time are also kept alone under
-    their own key ({kind}#sig: [sig, as_of]), so a tick reads a few bytes, not the snapshot."""
-    with runtime.engine().connect() as conn:
-        snap = {**compute(conn, scope, code, now), "as_of": now}
-    entry = {"snap": snap, "sig": signature(snap)}
-    cache.put(f"{kind}#sig", scope.code, code, now, seconds_of(kind), [entry["sig"], now.isoformat()])
-    return entry
+def _runner(snapshot: Snapshot, code: str | None):
+    scope, now, seconds, engine = runtime.scope(), runtime.now(), seconds_of(snapshot.kind), runtime.engine()
+    return scope, now, seconds, lambda: compute_entry(snapshot, engine, scope, code, now, seconds)
 
 
-def serve(kind: str, compute: Callable) -> None:
-    """Let a refresher process (`python -m callbacks.live`) compute this view's snapshots."""
-    def job(scope_code: str, code: str | None, now: dt.datetime) -> dict:
-        with runtime.engine().connect() as conn:
-            scope = scope_of(conn, scope_code)
-        return _compute_entry(kind, compute, scope, code, now)
-    cache.JOBS[kind] = job
-
-
-def _runner(kind: str, code: str | None, compute: Callable):
-    scope, now = runtime.scope(), runtime.now()
-    return scope, now, seconds_of(kind), lambda: _compute_entry(kind, compute, scope, code, now)
-
-
-def _entry(kind: str, code: str | None, compute: Callable, stale_ok: bool = True) -> dict:
+def _entry(snapshot: Snapshot, code: str | None) -> dict:
     """{"snap", "sig"} of this bucket, computed once for every screen (data_access.cache).
     Screens never wait for a computation when a recent snapshot exists."""
-    scope, now, seconds, run = _runner(kind, code, compute)
-    return cache.remember(kind, scope.code, code, now, seconds, run, stale_ok=stale_ok, background=True,
-                          handoff=True)
+    scope, now, seconds, run = _runner(snapshot, code)
+    return cache.live_value(snapshot.kind, scope.code, code, now, seconds, run)
 
 
-def snapshot(kind: str, code: str | None, compute: Callable) -> dict:
-    """compute(conn, scope, code, now) -> dict of plain values; adds `as_of`."""
-    return _entry(kind, code, compute, stale_ok=False)["snap"]
-
-
-def signature(snap: dict) -> str:
-    body = json.dumps({k: v for k, v in snap.items() if k != "as_of"}, sort_keys=True, default=str)
-    return hashlib.blake2b(body.encode(), digest_size=12).hexdigest()
+def snapshot(declared: Snapshot, code: str | None) -> dict:
+    """The service's plain values for this bucket, with `as_of`."""
+    return _entry(declared, code)["snap"]
 
 
 def _plain(outputs: list) -> tuple[list, list]:
@@ -134,19 +100,16 @@ def _plain(outputs: list) -> tuple[list, list]:
     return values, hashes
 
 
-def rendered(kind: str, code: str | None, entry: dict, render: Callable, variant: str | None) -> dict:
+def rendered(snapshot: Snapshot, code: str | None, entry: dict, render: Callable, variant: str | None) -> dict:
     """{"values", "hashes"} of render(snap); with a `variant` (the inputs besides the snapshot
     that the render depends on) it is built once per (snapshot, variant) for every screen."""
-    if variant is None:
-        values, hashes = _plain(list(render(entry["snap"])))
-        return {"values": values, "hashes": hashes}
-    scope = runtime.scope()
-
     def build():
         values, hashes = _plain(list(render(entry["snap"])))
         return {"values": values, "hashes": hashes}
-    return cache.remember(f"{kind}#render:{variant}:{entry['sig']}", scope.code, code, runtime.now(),
-                          seconds_of(kind), build, stale_ok=False, keep_latest=True)
+    if variant is None:
+        return build()
+    return cache.remember_latest(f"{snapshot.kind}#render:{variant}:{entry['sig']}", runtime.scope().code, code,
+                                 runtime.now(), seconds_of(snapshot.kind), build)
 
 
 def first_state(snap: dict, parts: list | None = None) -> dict:
@@ -161,26 +124,26 @@ def first_state(snap: dict, parts: list | None = None) -> dict:
 PAGE_SECONDS = 60  # a rendered page is kept this long per snapshot signature
 
 
-def cached_page(kind: str, code: str | None, compute: Callable, build: Callable[[dict], object]):
+def cached_page(snapshot: Snapshot, code: str | None, build: Callable[[dict], object], variant: str = "page"):
     """A view's page for a region, rendered once per snapshot for every screen that opens it
     (a wall of screens reopening at once costs one rendering, not one each), as plain JSON.
-    build(snap) renders it (placing the region, which refuses a code outside the scope)."""
-    entry = _entry(kind, code, compute)
-    scope = runtime.scope()
+    build(snap) renders it (placing the region, which refuses a code outside the scope);
+    `variant` names the layout ("page" for the desk, "wall" for the wall's composition)."""
+    entry = _entry(snapshot, code)
 
     def render():
         return orjson.loads(to_json_plotly(build(entry["snap"])))
-    return cache.remember(f"{kind}#page:{entry['sig']}", scope.code, code, runtime.now(), PAGE_SECONDS, render,
-                          stale_ok=False)
+    return cache.remember(f"{snapshot.kind}#{variant}:{entry['sig']}", runtime.scope().code, code, runtime.now(),
+                          PAGE_SECONDS, render)
 
 
-def page_parts(kind: str, code: str | None, compute: Callable, render: Callable, variant: str) -> list:
+def page_parts(snapshot: Snapshot, code: str | None, render: Callable, variant: str) -> list:
     """Hashes of the tick outputs for the page being rendered (same bucket, same snapshot)."""
-    entry = _entry(kind, code, compute, stale_ok=False)
-    return rendered(kind, code, entry, render, variant)["hashes"]
+    entry = _entry(snapshot, code)
+    return rendered(snapshot, code, entry, render, variant)["hashes"]
 
 
-def tick(kind: str, code: str | None, state: dict | None, compute: Callable,
+def tick(snapshot: Snapshot, code: str | None, state: dict | None,
          render: Callable[[dict], list], n_outputs: int, variant: str | None = None) -> list:
     """Outputs: the view's `n_outputs` values, then the status badge, then the new state.
 
@@ -190,11 +153,15 @@ def tick(kind: str, code: str | None, state: dict | None, compute: Callable,
     nothing = [no_update] * n_outputs
     stale = bool(state.get("stale_since"))
     try:
-        if not stale:
-            quick = _from_signature(kind, code, state, compute, render, variant)
+        if stale:  # the mark goes only with data of this bucket, computed now if need be
+            _check_region(runtime.scope(), code, snapshot)
+            scope, now, seconds, run = _runner(snapshot, code)
+            entry = cache.current_value(snapshot.kind, scope.code, code, now, seconds, run)
+        else:
+            quick = _from_signature(snapshot, code, state, render, variant)
             if quick is not None:
                 return quick
-        entry = _entry(kind, code, compute, stale_ok=True)
+            entry = _entry(snapshot, code)
     except RegionError:
         raise PreventUpdate from None
     except DatabaseError:
@@ -204,19 +171,19 @@ def tick(kind: str, code: str | None, state: dict | None, compute: Callable,
     snap = entry["snap"]
     if entry["sig"] == state.get("sig") and not stale:
         raise PreventUpdate
-    return _answer(rendered(kind, code, entry, render, variant), entry["sig"], snap["as_of"], state)
+    return _answer(rendered(snapshot, code, entry, render, variant), entry["sig"], snap["as_of"], state)
 
 
-def _check_region(scope, code, kind: str) -> None:
+def _check_region(scope, code, snapshot: Snapshot) -> None:
     """The code names a region inside the scope (RegionError otherwise); each (scope, code) is
     checked against the database once per process, so an unchanged tick stays query-free."""
     seen = current_app.extensions.setdefault("redgrid.checked_regions", set())
-    key = (kind == "grid", scope.code, code if isinstance(code, str) or code is None else repr(code)[:40])
+    key = (snapshot.grid_only, scope.code, code if isinstance(code, str) or code is None else repr(code)[:40])
     if key in seen:
         return
     with runtime.engine().connect() as conn:
         r = regions.get(conn, scope, code)
-    if kind == "grid" and r.level != "grid":  # the 一格一档 view is for grids only
+    if snapshot.grid_only and r.level != "grid":  # the 一格一档 view is for grids only
         raise RegionNotFound(f"{r.code} 不是网格")
     if len(seen) > 50_000:  # bounded: codes are finite, forged ones are refused before this line
         seen.clear()
@@ -231,16 +198,19 @@ def _answer(out: dict, sig: str, as_of: dt.datetime, state: dict) -> list:
     return values + [updated_badge(as_of), {"sig": sig, "ok_at": as_of.isoformat(), "parts": out["hashes"]}]
 
 
-def _from_signature(kind, code, state, compute, render, variant) -> list | None:
+def _from_signature(snapshot: Snapshot, code, state, render, variant) -> list | None:
     """The cheap path of a tick: the signature (this bucket's, else the latest while this one is
     computed in a thread) and, when it changed, the shared rendering — never the snapshot.
     None when neither is in the cache (the caller takes the full path)."""
-    scope, now, seconds, run = _runner(kind, code, compute)
-    _check_region(scope, code, kind)  # before any background work is started for it
+    kind = snapshot.kind
+    scope, now, seconds, run = _runner(snapshot, code)
+    _check_region(scope, code, snapshot)  # before any background work is started for it
     cache.watch(kind, scope.code, code, seconds)
     head = cache.peek(f"{kind}#sig", scope.code, code, now, seconds)
     if head is None:
-        cache.refresh(kind, scope.code, code, now, seconds, run, handoff=True)
+        cache.refresh(kind, scope.code, code, now, seconds, run)
+        if cache.failed(kind, scope.code, code):  # the latest is not the current: say so
+            raise DatabaseError("the last computation of this snapshot failed")
         head = cache.peek_latest(f"{kind}#sig", scope.code, code)
     if head is None:
         return None
@@ -251,18 +221,3 @@ def _from_signature(kind, code, state, compute, render, variant) -> list | None:
         return None
     out = cache.peek_latest(f"{kind}#render:{variant}:{sig}", scope.code, code)
     return None if out is None else _answer(out, sig, as_of, state)
-
-
-def refresher_main() -> int:
-    """`python -m callbacks.live`: compute the watched live snapshots once per bucket, off the
-    web workers (same DATABASE_URL and CACHE_REDIS_URL as the app; docs/deployment.md)."""
-    import logging
-
-    from dashboard import create_app
-    logging.basicConfig(level=logging.INFO)
-    # It also runs the scheduler (rollups, warnings, text readings) when WARNINGS_EVALUATE_SECONDS
-    # is set: the web workers leave that work to it while it beats (dashboard/app.py).
-    app = create_app({"REDGRID_REFRESHER": True})
-    cache.run_refresher(app.server)
-    return 0
-

@@ -5,23 +5,28 @@ from __future__ import annotations
 from dash import ALL, Input, Output, Patch, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from data_access import DatabaseError, RegionError, opinion
+from data_access import DatabaseError, RegionError, opinion, regions
 from dashboard import access, runtime
 from layouts import opinion as view
+from layouts import wall_opinion as wall
+from layouts.patches import values_patch
+from services import opinion as service
+from services.opinion import SNAPSHOT
 
 from . import live
-
-KIND = "opinion"
-
-
-def compute(conn, scope, code, now) -> dict:
-    return opinion.view(conn, scope, code, now)
+from .views import View
 
 
 def page(code: str | None):
     region, chain, _ = live.place(code)
-    snap = live.snapshot(KIND, region.code, compute)
+    snap = live.snapshot(SNAPSHOT, region.code)
     return view.opinion_page(region, chain, snap, runtime.setting("REFRESH_SECONDS"), live.first_state(snap))
+
+
+def wall_page(code: str | None):
+    region, _, _ = live.place(code)
+    snap = live.snapshot(SNAPSHOT, region.code)
+    return wall.wall_page(region, snap, runtime.setting("REFRESH_SECONDS"), live.first_state(snap))
 
 
 def known_topic(value) -> str | None:
@@ -49,33 +54,25 @@ def clicked_word(click) -> str | None:
 
 def listed(code, topic: str | None, word: str | None) -> tuple[list[dict], int | None]:
     """The appeals behind a topic or a word ({rows, total}), or the latest ones (total None)."""
+    scope = runtime.scope()
     with runtime.engine().connect() as conn:
-        if topic is None and word is None:
-            return opinion.recent(conn, runtime.scope(), code, runtime.now()), None
-        got = opinion.behind(conn, runtime.scope(), code, runtime.now(), topic=topic, word=word)
-        return got["rows"], got["total"]
+        return service.listed(conn, scope, regions.get(conn, scope, code), runtime.now(), topic, word)
 
 
 def _figure_patches(trends: dict, words_list: list[dict]) -> list[Patch]:
     """New numbers into the figures already on screen; layout and styling stay in the browser."""
     days = trends["days"]
-    vol, neg, sat, top, chan, words = Patch(), Patch(), Patch(), Patch(), Patch(), Patch()
-    s = view.volume_series(days)
-    vol["data"][0]["x"], vol["data"][0]["y"] = s["x"], s["bars"]
-    vol["data"][1]["x"], vol["data"][1]["y"] = s["x"], s["baseline"]
-    m = view.mood_series(days)
-    neg["data"][0]["x"], neg["data"][0]["y"] = m["x"], m["negative"]
-    sat["data"][0]["x"], sat["data"][0]["y"] = m["x"], m["satisfaction"]
-    t = view.topic_series(trends["topics"])
-    top["data"][0]["x"], top["data"][0]["y"], top["data"][0]["customdata"] = t["x"], t["y"], t["customdata"]
-    top["data"][0]["marker"]["color"] = t["colours"]
-    c = view.channel_series(trends["channels"])
-    chan["data"][0]["labels"], chan["data"][0]["values"] = c["labels"], c["values"]
+    s, m = view.volume_series(days), view.mood_series(days)
+    t, c = view.topic_series(trends["topics"]), view.channel_series(trends["channels"])
     w = view.words_series(words_list)
-    words["data"][0]["x"], words["data"][0]["y"] = w["x"], w["y"]
-    words["data"][0]["customdata"], words["data"][0]["text"] = w["customdata"], w["text"]
-    words["data"][0]["marker"]["color"] = w["colours"]
-    return [vol, neg, sat, top, chan, words]
+    return [values_patch(v) for v in (
+        {"traces": [{"x": s["x"], "y": s["bars"]}, {"x": s["x"], "y": s["baseline"]}]},
+        {"traces": [{"x": m["x"], "y": m["negative"]}]},
+        {"traces": [{"x": m["x"], "y": m["satisfaction"]}]},
+        {"traces": [{"x": t["x"], "y": t["y"], "customdata": t["customdata"], "marker": {"color": t["colours"]}}]},
+        {"traces": [{"labels": c["labels"], "values": c["values"]}]},
+        {"traces": [{"x": w["x"], "y": w["y"], "customdata": w["customdata"], "text": w["text"],
+                     "marker": {"color": w["colours"]}}]})]
 
 
 def render(snap: dict, topic: str | None, word: str | None, code) -> list:
@@ -106,7 +103,7 @@ def tick(_n, code, state, topic, word):
     topic, word = known_topic(topic), known_word(word)
     if topic is not None:
         word = None
-    return live.tick(KIND, code, state, compute, lambda snap: render(snap, topic, word, code),
+    return live.tick(SNAPSHOT, code, state, lambda snap: render(snap, topic, word, code),
                      len(TICK_OUTPUTS))
 
 
@@ -164,3 +161,7 @@ def register(app) -> None:
         Input("op-topic-clear", "n_clicks"), Input({"type": view.RISING_PICK, "topic": ALL}, "n_clicks"),
         State("op-region", "data"), State("op-topic", "data"), State("op-word", "data"), prevent_initial_call=True,
     )(pick)
+
+
+VIEW = View("/opinion", "社情民意", page, register, nav=4, carousel=True, wall_page=wall_page,
+            snapshots=(SNAPSHOT,))

@@ -4,38 +4,36 @@ from __future__ import annotations
 from dash import Input, Output, Patch, State, no_update
 from dash.exceptions import PreventUpdate
 
-from data_access import DatabaseError, RegionError, incidents, metrics, ticker
-from data_access.cache import remember
-from data_access.timeutil import local_day
+from data_access import DatabaseError, RegionError
 from dashboard import access, runtime
 from layouts import overview as view
+from layouts import wall_overview as wall
 from layouts.kpis import HEADLINE, exact, kpi_class, kpi_value
+from layouts.patches import values_patch
+from services.overview import SNAPSHOT
 
 from . import live
-
-
-def compute(conn, scope, code, now) -> dict:
-    summary, children = metrics.summary_and_children(conn, scope, code, now)
-    # Past days no longer change: recomputed at most hourly with the incident view's own
-    # trend function; today's point comes live from the summary.
-    today = local_day(now).isoformat()
-    month = remember(f"trend7-{today}", scope.code, code, now, 3600,
-                     lambda: incidents.daily_trend(conn, scope, code, now, days=7))
-    past = [{"day": d["day"], "reported": d["reported"], "closed": d["closed"]}
-            for d in month if d["day"] < today][-6:]
-    return {"summary": summary, "children": children,
-            "trend": past + [{"day": today, "reported": summary["incidents_today"],
-                              "closed": summary["closed_today"]}], "ticker": ticker.latest(conn, scope, code, now)}
+from .views import View
 
 
 def page(code: str | None):
     def build(snap):
         region, chain, geojson = live.place(code, with_map=True)
         measure = view.measure_of(None)
-        parts = live.page_parts("overview", region.code, compute, lambda s: render(s, measure), measure)
+        parts = live.page_parts(SNAPSHOT, region.code, lambda s: render(s, measure), measure)
         return view.overview_page(region, chain, snap, geojson, runtime.setting("REFRESH_SECONDS"),
                                   live.first_state(snap, parts))
-    return live.cached_page("overview", _region(code), compute, build)
+    return live.cached_page(SNAPSHOT, _region(code), build)
+
+
+def wall_page(code: str | None):
+    def build(snap):
+        region, _, geojson = live.place(code, with_map=True)
+        measure = view.measure_of(None)
+        parts = live.page_parts(SNAPSHOT, region.code, lambda s: render(s, measure), measure)
+        return wall.wall_page(region, snap, geojson, runtime.setting("REFRESH_SECONDS"),
+                              live.first_state(snap, parts))
+    return live.cached_page(SNAPSHOT, _region(code), build, "wall")
 
 
 def _region(code: str | None) -> str:
@@ -48,9 +46,7 @@ KPI_OUTPUTS = [o for k in HEADLINE for o in (Output(f"kpi-{k}", "children"), Out
 
 
 def _map_patch(children: list[dict], measure: str) -> Patch:
-    fig = Patch()
-    fig["data"][0]["z"] = [0 if v is None else v for v in view.map_values(children, measure)]
-    return fig
+    return values_patch({"traces": [{"z": [0 if v is None else v for v in view.map_values(children, measure)]}]})
 
 
 def render(snap: dict, measure: str) -> list:
@@ -58,9 +54,9 @@ def render(snap: dict, measure: str) -> list:
     summary, children = snap["summary"], snap["children"]
     kpis = [v for k in HEADLINE
             for v in (kpi_value(k, summary.get(k)), exact(summary.get(k)), kpi_class(k, summary.get(k)))]
-    trend = Patch()
-    trend["data"][0]["y"] = [d["reported"] for d in snap["trend"]]
-    trend["data"][1]["y"] = [d["closed"] for d in snap["trend"]]
+    days = [d["day"][5:] for d in snap["trend"]]  # the labels move at midnight too
+    trend = values_patch({"traces": [{"x": days, "y": [d["reported"] for d in snap["trend"]]},
+                                     {"x": days, "y": [d["closed"] for d in snap["trend"]]}]})
     return kpis + [_map_patch(children, measure), view.children_table(children), trend,
                    view.ticker(snap["ticker"])]
 
@@ -68,7 +64,7 @@ def render(snap: dict, measure: str) -> list:
 def tick(_n, code, state, measure):
     measure = view.measure_of(measure)
     # The measure is part of the rendering: one rendering per (snapshot, measure) for all screens.
-    return live.tick("overview", code, state, compute, lambda snap: render(snap, measure),
+    return live.tick(SNAPSHOT, code, state, lambda snap: render(snap, measure),
                      len(KPI_OUTPUTS) + 4, variant=measure)
 
 
@@ -76,7 +72,7 @@ def switch_measure(measure, code):
     """Recolour the map by another measure: values, colour-bar title and hover only."""
     measure = view.measure_of(measure)
     try:
-        snap = live.snapshot("overview", code, compute)
+        snap = live.snapshot(SNAPSHOT, code)
     except (RegionError, DatabaseError):
         raise PreventUpdate from None  # a forged region gets nothing; a database away keeps the map
     fig = _map_patch(snap["children"], measure)
@@ -113,5 +109,4 @@ def register(app) -> None:
                  Input("ov-map", "clickData"), prevent_initial_call=True)(drill)
 
 
-# The refresher process may compute these snapshots (callbacks/live.py).
-live.serve("overview", compute)
+VIEW = View("/", "总览", page, register, nav=1, carousel=True, wall_page=wall_page, snapshots=(SNAPSHOT,))

@@ -7,56 +7,49 @@ WORKER_CACHE_SECONDS for every screen.
 """
 from __future__ import annotations
 
-from dash import Input, Output, Patch, State, ctx, no_update
+from dash import Input, Output, State, ctx, no_update
 
-from data_access import patrols
-from data_access.cache import remember
 from data_access.scope import CODE_PATTERN
 from dashboard import access, runtime
 from layouts import patrols as view
+from layouts import wall_patrols as wall
+from layouts.patches import values_patch
+from services.patrols import SNAPSHOT, WORKERS
 
 from . import live
+from .views import View
 
-WORKER_CACHE_SECONDS = 300
 WORKER_TICK_SECONDS = 60
-
-
-def compute(conn, scope, code, now) -> dict:
-    visits = patrols.visits_by_category(conn, scope, code, now)
-    return {**patrols.coverage(conn, scope, code, now, categories=visits), "visits": visits}
-
-
-def compute_workers(conn, scope, code, now) -> dict:
-    def run():
-        return {**patrols.worker_activity(conn, scope, code, now), "computed_at": now.isoformat()}
-    return remember("patrols-workers", scope.code, code, now, WORKER_CACHE_SECONDS, run)
 
 
 def page(code: str | None):
     def build(snap):
         region, chain, geojson = live.place(code, with_map=True)
         refresh = runtime.setting("REFRESH_SECONDS")
-        parts = live.page_parts("patrols", region.code, compute, render, "")
+        parts = live.page_parts(SNAPSHOT, region.code, render, "")
         return view.patrols_page(region, chain, snap, geojson, refresh, live.first_state(snap, parts),
                                  max(refresh, WORKER_TICK_SECONDS))
-    return live.cached_page("patrols", code or runtime.scope().code, compute, build)
+    return live.cached_page(SNAPSHOT, code or runtime.scope().code, build)
+
+
+def wall_page(code: str | None):
+    def build(snap):
+        region, _, geojson = live.place(code, with_map=True)
+        refresh = runtime.setting("REFRESH_SECONDS")
+        parts = live.page_parts(SNAPSHOT, region.code, render, "")
+        return wall.wall_page(region, snap, geojson, refresh, live.first_state(snap, parts),
+                              max(refresh, WORKER_TICK_SECONDS))
+    return live.cached_page(SNAPSHOT, code or runtime.scope().code, build, "wall")
 
 
 def render(snap: dict) -> list:
     """Only values go back: KPI cards, figure y/z (Patches, never geometry), table rows."""
     children, cats = snap["children"], snap["visits"]
-    cover = Patch()
-    cover["data"][0]["z"] = view.map_values(children)
+    cover = values_patch({"traces": [{"z": view.map_values(children)}]})
     h = view.hours_values(children)
-    hours = Patch()
-    hours["data"][0]["y"] = h["y"]
-    hours["data"][0]["customdata"] = h["customdata"]
-    hours["data"][0]["marker"]["color"] = h["colors"]
+    hours = values_patch({"traces": [{"y": h["y"], "customdata": h["customdata"], "marker": {"color": h["colors"]}}]})
     v = view.visit_values(cats)
-    kp = Patch()
-    for i, key in enumerate(("on_time", "overdue", "weighted")):
-        kp["data"][i]["x"] = v["x"]
-        kp["data"][i]["y"] = v[key]
+    kp = values_patch({"traces": [{"x": v["x"], "y": v[key]} for key in ("on_time", "overdue", "weighted")]})
     return [view.kpis(snap["summary"]), cover, hours, kp, view.visit_table(cats),
             view.children_table(children), view.blind_rows(snap["blind_spots"]),
             view.blind_count(snap["summary"]["blind_spot_grids"], len(snap["blind_spots"]))]
@@ -68,7 +61,7 @@ OUTPUTS = [Output("pat-kpis", "children"), Output("pat-map", "figure"), Output("
 
 
 def tick(_n, code, state):
-    return live.tick("patrols", code, state, compute, render, len(OUTPUTS), variant="")
+    return live.tick(SNAPSHOT, code, state, render, len(OUTPUTS), variant="")
 
 
 def render_workers(snap: dict) -> list:
@@ -76,7 +69,7 @@ def render_workers(snap: dict) -> list:
 
 
 def tick_workers(_n, code, state):
-    return live.tick("patrols-workers-snap", code, state, compute_workers, render_workers, 2, variant="")
+    return live.tick(WORKERS, code, state, render_workers, 2, variant="")
 
 
 def _region_code(value) -> str | None:
@@ -125,6 +118,5 @@ def register(app) -> None:
     )(drill)
 
 
-# The refresher process may compute these snapshots (callbacks/live.py).
-live.serve("patrols", compute)
-live.serve("patrols-workers-snap", compute_workers)
+VIEW = View(view.PATH, "巡查覆盖", page, register, nav=3, carousel=True, wall_page=wall_page,
+            snapshots=(SNAPSHOT, WORKERS))

@@ -8,29 +8,28 @@ from dash import ClientsideFunction, Input, Output, dcc
 from data_access import DatabaseError, RegionError
 from dashboard import access, runtime
 from dashboard.auth import ROLE_NAMES
-from layouts.shell import NAV, error_page
+from layouts.shell import error_page
 
-from . import admin, grid, incidents, opinion, overview, patrols, warnings
-from . import briefing
-from .live import MAX_QUERY, region_from_search
-
-# path -> page(region_code) for the region views; each view module owns its ids.
-VIEWS = {"/": overview.page, "/incidents": incidents.page, "/patrols": patrols.page,
-         "/opinion": opinion.page, "/warnings": warnings.page, "/admin": admin.page}
-VIEWS["/briefing"] = briefing.page
+from . import views as registry
+from .live import MAX_QUERY, big_screen, region_from_search
 
 
-def render(pathname: str | None, search: str | None):
+def render(views, pathname: str | None, search: str | None):
     # Any client can send any JSON here: a URL is text or nothing.
     if not isinstance(pathname, (str, type(None))) or not isinstance(search, (str, type(None))):
         return error_page("地址无效", 400)
     pathname = (pathname or "/")[:MAX_QUERY]
-    try:
-        if pathname in VIEWS:
-            return VIEWS[pathname](region_from_search(search))
-        if pathname.startswith("/grid/"):
-            return grid.page(pathname[len("/grid/"):])
+    view, from_path = registry.find(views, pathname)
+    if view is None:
         return error_page(f"页面 {pathname[:64]} 不存在", 404)
+    # `read` is this callback's own permission (checked by the gate); a role's is checked here.
+    if view.permission != access.READ and not runtime.can(view.permission):
+        return error_page(access.REFUSALS.get(view.permission, "无权查看"), 403)
+    try:
+        code = from_path if view.prefix is not None else region_from_search(search)
+        if view.wall_page is not None and big_screen(search):
+            return view.wall_page(code)  # the wall's own composition of the same pieces
+        return view.page(code)
     except RegionError as exc:
         return error_page(str(exc), exc.status)
     except DatabaseError:
@@ -49,8 +48,10 @@ def whoami(_pathname):
         if runtime.can("admin") else label
 
 
-def register(app) -> None:
-    access.callback(app, access.READ, Output("page", "children"), Input("url", "pathname"), Input("url", "search"))(render)
+def register(app, views) -> None:
+    def route(pathname, search):
+        return render(views, pathname, search)
+    access.callback(app, access.READ, Output("page", "children"), Input("url", "pathname"), Input("url", "search"))(route)
     access.callback(app, access.READ, Output("whoami", "children"), Input("url", "pathname"))(whoami)
     # Browser-side (assets/redgrid.js): the clock needs no server round trip per second,
     # big-screen mode and the carousel are pure presentation.
@@ -59,5 +60,5 @@ def register(app) -> None:
     app.clientside_callback(ClientsideFunction("redgrid", "screen"),
                             Output("frame", "className"), Input("url", "search"))
     app.clientside_callback(ClientsideFunction("redgrid", "navSearch"),
-                            [Output(f"nav-{p.strip('/') or 'overview'}", "href") for p, _ in NAV],
+                            [Output(nav_id, "href") for _, _, nav_id in registry.navigation(views)],
                             Input("url", "search"))

@@ -17,6 +17,7 @@ from dashboard import access, auth, runtime
 from layouts import warnings as view
 
 from . import live
+from .views import View
 
 BUTTONS = {"warn-ack": "acknowledge", "warn-assign": "assign", "warn-resolve": "resolve",
            "warn-dismiss": "dismiss", "warn-reopen": "reopen"}
@@ -238,3 +239,6 @@ def register(app) -> None:
     # Flash, sound and the takeover class are presentation: assets/redgrid.js.
     app.clientside_callback(ClientsideFunction("redgrid", "alarm"),
                             Output("alarm-sound", "className"), Input("alarm-store", "data"))
+
+
+VIEW = View("/warnings", "预警研判", page, register, nav=5)

@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard {run,seed,simulate,quality,warnings} …"""
+"""Command line: python -m dashboard {run,seed,simulate,quality,warnings,migrate} …"""
 from __future__ import annotations
 
 import argparse
@@ -29,6 +29,8 @@ def main(argv=None) -> int:
     sim.add_argument("--speed", type=float, default=1.0, help="activity × real rates")
     sim.add_argument("--tick", type=float, default=2.0, help="seconds between writes")
 
+    sub.add_parser("refresher", help="compute the watched live snapshots off the web workers (needs Redis)")
+
     quality = sub.add_parser("quality", help="count bad rows in the shared tables")
     quality.add_argument("--db")
 
@@ -37,6 +39,9 @@ def main(argv=None) -> int:
     ev = warn_sub.add_parser("evaluate", help="run the warning rules once and print what they raised")
     ev.add_argument("--db")
     ev.add_argument("--now", help="ISO time to evaluate at (default: now / DASHBOARD_NOW)")
+
+    mig = sub.add_parser("migrate", help="bring the dashboard's own tables to the newest schema (Alembic)")
+    mig.add_argument("--db")
 
     # Feature command groups (each adds its parser here and its branch below).
     from dashboard import users_cli
@@ -72,6 +77,11 @@ def main(argv=None) -> int:
             print(json.dumps(q.bad_row_counts(conn, now()), ensure_ascii=False, indent=2))
     elif args.command == "warnings":
         return _evaluate(args.db, args.now)
+    elif args.command == "migrate":
+        return _migrate(args.db)
+    elif args.command == "refresher":
+        from dashboard import refresher
+        return refresher.main()
     # Feature command dispatch.
     if args.command == "users":
         return users_cli.run(args)
@@ -80,6 +90,20 @@ def main(argv=None) -> int:
     if args.command == "briefing":
         return briefing_cli.run(args)
     return 0
+
+
+def _migrate(url: str | None) -> int:
+    from data_access import engine as db
+    from data_access import migrations
+    eng = db.make_engine(url, statement_timeout_ms=0)  # an ALTER may wait for readers' locks
+    try:
+        status = db.migrate(eng)
+        with eng.connect() as conn:
+            at = migrations.current(conn)
+    finally:
+        eng.dispose()
+    print(f"dashboard tables: {status}, at revision {at} (this code's head: {migrations.head()})")
+    return 1 if status == "newer" else 0
 
 
 def _evaluate(url: str | None, at: str | None) -> int:

@@ -10,6 +10,7 @@ import dash
 from flask import Flask
 
 import callbacks
+from callbacks import views
 from data_access import DatabaseError
 from data_access import cache as snapshots
 from data_access.cache import cache
@@ -46,10 +47,10 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
         config["DATABASE_URL"], config["STATEMENT_TIMEOUT_MS"])
     if config["CACHE_REDIS_URL"]:
         # Redis shared by every worker; a per-process cache while it is away (dashboard/fallback_cache.py).
-        cache.init_app(server, config={"CACHE_TYPE": "dashboard.fallback_cache.RedisWithFallback",
-                                       "CACHE_REDIS_URL": config["CACHE_REDIS_URL"]})
+        snapshots.init_app(server, {"CACHE_TYPE": "dashboard.fallback_cache.RedisWithFallback",
+                                    "CACHE_REDIS_URL": config["CACHE_REDIS_URL"]})
     else:
-        cache.init_app(server, config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
+        snapshots.init_app(server, {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000})
     _own_tables(server.extensions[runtime.ENGINE_KEY])
     sessions.init_app(server, cache)
     throttle.init_app(server)
@@ -68,7 +69,8 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
         assets_folder=str(ROOT / "assets"), serve_locally=True,
         suppress_callback_exceptions=True,  # pages are rendered by the router callback
     )
-    app.layout = app_shell(config["ALARM_SECONDS"])
+    nav, carousel = views.navigation(callbacks.VIEWS), views.carousel(callbacks.VIEWS)
+    app.layout = app_shell(nav, carousel, config["ALARM_SECONDS"])
     callbacks.register(app)
     security.allow_inline_scripts(app)
     security.guard_callbacks(app)

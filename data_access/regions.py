@@ -6,8 +6,8 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from .schema import region
-from .scope import REGION_COLUMNS, Region, Scope, level_column, lookup, resolve
+from .schema import LEVELS, region
+from .scope import REGION_COLUMNS, Region, Scope, level_column, resolve
 
 
 def get(conn: Connection, scope: Scope, code: str | None) -> Region:
@@ -24,10 +24,12 @@ def children(conn: Connection, scope: Scope, code: str | None) -> list[Region]:
 def breadcrumb(conn: Connection, scope: Scope, code: str | None) -> list[Region]:
     """From the scope root down to the region (nothing above the scope is shown)."""
     r = resolve(conn, scope, code)
-    chain = [r]
-    while chain[-1].code != scope.code and chain[-1].parent_code:
-        chain.append(lookup(conn, chain[-1].parent_code))
-    return chain[::-1]
+    # The ancestors' codes are on the region itself: one query for all of them.
+    levels = LEVELS[LEVELS.index(scope.level):LEVELS.index(r.level)]
+    codes = [r.ancestor(level) for level in levels]
+    rows = conn.execute(select(*REGION_COLUMNS).where(region.c.code.in_([c for c in codes if c])))
+    found = {row.code: Region(**row._mapping) for row in rows}
+    return [found[c] for c in codes if c in found] + [r]
 
 
 def children_geojson(conn: Connection, scope: Scope, code: str | None) -> dict:

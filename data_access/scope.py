@@ -1,7 +1,8 @@
 """Scope: the region subtree a caller may read, checked before any query runs.
 
-Every public query in data_access takes a `Scope` and a region code. The code
-is validated, looked up, and checked to lie inside the scope; fact rows are then
+Every public query in data_access takes a `Scope` and a region: a code, which is
+validated, looked up, and checked to lie inside the scope, or a `Region` the
+caller resolved once (checked against the scope without a query); fact rows are then
 filtered in SQL by joining their grid to the region tree (`located`), which at
 once drops rows whose grid is unknown or whose ancestor codes disagree with it.
 """
@@ -108,8 +109,15 @@ def scope_of(conn: Connection, code: str) -> Scope:
     return Scope(r.code, r.level)
 
 
-def resolve(conn: Connection, scope: Scope, code: str | None) -> Region:
-    """The region to show: defaults to the scope root; refuses anything outside it."""
+def resolve(conn: Connection, scope: Scope, code: str | Region | None) -> Region:
+    """The region to show: defaults to the scope root; refuses anything outside it.
+
+    A `Region` already resolved at the edge (services) comes back as it is, checked against
+    the scope without a query: a region is looked up once per request, not once per function."""
+    if isinstance(code, Region):
+        if not scope.contains(code):
+            raise NotInScope(unknown("区划", code.code))
+        return code
     r = lookup(conn, scope.code if code in (None, "") else code)
     if not scope.contains(r):
         raise NotInScope(unknown("区划", r.code))

@@ -4,16 +4,12 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-# path -> label; the views of issue #3 join this list as they land.
-NAV = (("/", "总览"), ("/incidents", "事件流转"), ("/patrols", "巡查覆盖"), ("/opinion", "社情民意"), ("/warnings", "预警研判"))
-NAV += (("/briefing", "周报"),)
-
-
-def navbar():
+def navbar(nav):
+    """nav: (path, label, element id) in order (the view registry, callbacks/views.py)."""
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand([html.I(className="bi bi-grid-3x3-gap-fill me-2"), "红格指挥舱"], href="/"),
-        dbc.Nav([dbc.NavItem(dbc.NavLink(label, href=path, id=f"nav-{path.strip('/') or 'overview'}"))
-                 for path, label in NAV], className="me-auto"),
+        dbc.Nav([dbc.NavItem(dbc.NavLink(label, href=path, id=nav_id)) for path, label, nav_id in nav],
+                className="me-auto"),
         html.Span(id="whoami", className="navbar-text text-light small me-2"),
         # Sign-out is a POST (a link from another site cannot sign anyone out).
         html.Form(html.Button("退出", type="submit", id="logout", className="btn btn-sm btn-outline-light"),
@@ -24,8 +20,9 @@ def navbar():
     ], fluid=True), color="dark", dark=True, className="mb-3")
 
 
-def app_shell(alarm_seconds: int = 5):
-    # #frame is the 1920×1080 canvas that big-screen mode scales to the real screen.
+def app_shell(nav, carousel, alarm_seconds: int = 5):
+    """nav: the navigation bar's entries; carousel: the paths the wall rotates through.
+    #frame is the 1920×1080 canvas that big-screen mode scales to the real screen."""
     return html.Div([
         dcc.Location(id="url", refresh="callback-nav"),
         dcc.Interval(id="clock-tick", interval=1000),
@@ -34,8 +31,11 @@ def app_shell(alarm_seconds: int = 5):
         dcc.Store(id="alarm-store"),
         dcc.Store(id="takeover-pin", storage_type="session"),
         dcc.Store(id="takeover-release", storage_type="session"),
-        html.Div([navbar(), html.Div(id="alarm-banner"), dbc.Container(id="page", fluid=True),
-                  html.Div(id="takeover", className="takeover")], id="frame", className="frame"),
+        # 投屏: a kiosk screen follows what the desk sent it (callbacks/wall.py sets REFRESH_SECONDS).
+        dcc.Interval(id="wall-follow-tick", interval=alarm_seconds * 1000), dcc.Store(id="wall-follow"),
+        html.Div([navbar(nav), html.Div(id="alarm-banner"), dbc.Container(id="page", fluid=True),
+                  html.Div(id="takeover", className="takeover")], id="frame", className="frame",
+                 **{"data-carousel": ",".join(carousel)}),
     ])
 
 

@@ -572,7 +572,7 @@ def test_brf011_scope_of_the_user(db_url, town_analyst):
     r = c.get(f"/briefing/download?week={COMPLETE}&format=xlsx")  # no region: the instance's own
     assert r.status_code == 200 and f"briefing-{town}-" in r.headers["Content-Disposition"]
     from callbacks import briefing as cb
-    from callbacks import router
+    from callbacks import VIEWS, router
     with app.server.test_request_context():
         from flask_login import login_user
 
@@ -589,6 +589,6 @@ def test_brf011_scope_of_the_user(db_url, town_analyst):
         assert [a.href for a in links] == [f"/briefing/download?region={town}&week={COMPLETE}&format={f}"
                                            for f in ("docx", "xlsx", "pdf")]
         assert "brf-figures" in str(preview)
-        page = router.render("/briefing", f"?region={town}")
+        page = router.render(VIEWS, "/briefing", f"?region={town}")
         assert "brf-week" in str(page) and COMPLETE in str(page)
-        assert "无法显示（404）" in str(router.render("/briefing", "?region=450800"))
+        assert "无法显示（404）" in str(router.render(VIEWS, "/briefing", "?region=450800"))

@@ -18,9 +18,10 @@ def _tick(client, app, state):
 
 
 def test_live001_unchanged_tick_sends_nothing(app, client):
-    from callbacks import live, overview
+    from callbacks import live
+    from services.overview import SNAPSHOT
     with app.server.app_context():
-        snap = live.snapshot("overview", "450800", overview.compute)
+        snap = live.snapshot(SNAPSHOT, "450800")
         state = live.first_state(snap)
     r = _tick(client, app, state)
     assert r.status_code == 204 and r.data == b""  # no figure, no KPI, nothing

@@ -15,14 +15,14 @@ from .conftest import now, sign_in
 from .dashcall import find
 
 
-def _hammer(app, kind, at, compute, n=8, stale_ok=True):
+def _hammer(app, kind, at, compute, n=8):
     from data_access import cache
     out, start = [], threading.Barrier(n)
 
     def ask():
         with app.server.app_context():
             start.wait()
-            out.append(cache.remember(kind, "450800", "450800", at, 5, compute, stale_ok=stale_ok))
+            out.append(cache.remember(kind, "450800", "450800", at, 5, compute))
     threads = [threading.Thread(target=ask) for _ in range(n)]
     for t in threads:
         t.start()
@@ -66,22 +66,21 @@ def test_scale002_redis_lock_shares_the_computation_between_processes(db_url):
         time.sleep(0.6)
         return {"bucket": "new"}
     with b.server.app_context():  # the previous bucket's value, as a live screen would have seen it
-        cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"},
-                       keep_latest=True)
+        cache.remember_latest(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"})
         calls.clear()
     results = {}
 
     def worker_a():
         with a.server.app_context():
-            results["a"] = cache.remember(kind, "450800", "450800", at, 5, slow, keep_latest=True)
+            results["a"] = cache.remember_latest(kind, "450800", "450800", at, 5, slow)
     t = threading.Thread(target=worker_a)
     t.start()
     time.sleep(0.15)  # a holds the lock now
     with b.server.app_context():
         t0 = time.perf_counter()
-        results["b_tick"] = cache.remember(kind, "450800", "450800", at, 5, slow, keep_latest=True)
+        results["b_tick"] = cache.remember_latest(kind, "450800", "450800", at, 5, slow)
         results["b_tick_seconds"] = time.perf_counter() - t0
-        results["b_page"] = cache.remember(kind, "450800", "450800", at, 5, slow, stale_ok=False)
+        results["b_page"] = cache.remember(kind, "450800", "450800", at, 5, slow)
     t.join()
     assert len(calls) == 1
     assert results["a"] == {"bucket": "new"} and results["b_page"] == {"bucket": "new"}
@@ -91,7 +90,7 @@ def test_scale002_redis_lock_shares_the_computation_between_processes(db_url):
 
 @pytest.mark.parametrize("shared", [False, True])
 def test_scale003b_live_ticks_never_wait_for_a_computation(app, db_url, shared):
-    """background=True: the latest value comes back at once, the new bucket is computed in a
+    """live_value: the latest value comes back at once, the new bucket is computed in a
     thread (once), and the next ask gets it."""
     from data_access import cache
     target = _redis_apps(db_url)[0] if shared else app
@@ -103,16 +102,15 @@ def test_scale003b_live_ticks_never_wait_for_a_computation(app, db_url, shared):
         time.sleep(0.5)
         return {"bucket": "new"}
     with target.server.app_context():
-        cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"},
-                       keep_latest=True)
+        cache.remember_latest(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"})
         t0 = time.perf_counter()
-        got = [cache.remember(kind, "450800", "450800", at, 5, slow, background=True) for _ in range(5)]
+        got = [cache.live_value(kind, "450800", "450800", at, 5, slow) for _ in range(5)]
         quick = time.perf_counter() - t0
         assert got == [{"bucket": "old"}] * 5 and quick < 0.4
         deadline = time.time() + 10
         while cache.peek(kind, "450800", "450800", at, 5) is None and time.time() < deadline:
             time.sleep(0.05)
-        assert cache.remember(kind, "450800", "450800", at, 5, slow, background=True) == {"bucket": "new"}
+        assert cache.live_value(kind, "450800", "450800", at, 5, slow) == {"bucket": "new"}
         key = cache.key_of(kind, "450800", "450800", cache.bucket(at, 5))
         deadline = time.time() + 5  # the thread's lock goes as soon as it is done, not at its expiry
         while cache.cache.get(f"{key}:lock") is not None and time.time() < deadline:
@@ -130,7 +128,7 @@ def test_scale003_a_dead_lock_holder_does_not_block_for_ever(db_url):
     with a.server.app_context():
         key = cache.key_of(kind, "450800", "450800", cache.bucket(at, 5))
         cache.cache.set(f"{key}:lock", "someone-who-died", timeout=1)  # expires: the holder is gone
-        got = cache.remember(kind, "450800", "450800", at, 5, lambda: {"computed": True}, stale_ok=False)
+        got = cache.remember(kind, "450800", "450800", at, 5, lambda: {"computed": True})
     assert got == {"computed": True}
 
 
@@ -139,7 +137,8 @@ def _overview_tick(app):
 
 
 def test_scale004_changed_tick_sends_only_the_outputs_that_changed(app, client):
-    from callbacks import live, overview
+    from callbacks import live
+    from services.overview import SNAPSHOT
     from layouts import overview as view
     from .dashcall import call
     assert sign_in(client).status_code == 302
@@ -163,7 +162,7 @@ def test_scale004_changed_tick_sends_only_the_outputs_that_changed(app, client):
     r = call(client, app, key, [1], ["450800", {**old, "parts": parts}, measure])
     assert set(r.get_json()["response"]) == {"ov-updated", "ov-state", "ov-ticker"}
     with app.server.app_context():
-        assert live.signature(live.snapshot("overview", "450800", overview.compute)) == screen_state["sig"]
+        assert live.signature(live.snapshot(SNAPSHOT, "450800")) == screen_state["sig"]
 
 
 def _find_prop(answer: dict, cid: str, prop: str):
@@ -226,9 +225,8 @@ def test_scale006_a_refresher_process_takes_the_computations_off_the_web_workers
     def job(scope_code, region_code, at):
         calls.append(region_code)
         return {"bucket": cache.bucket(at, 5), "by": "refresher"}
-    cache.JOBS[kind] = job
     stop = threading.Event()
-    t = threading.Thread(target=cache.run_refresher, args=(refresher_app.server, stop), daemon=True)
+    t = threading.Thread(target=cache.run_refresher, args=(refresher_app.server, {kind: job}, stop), daemon=True)
     try:
         t.start()
         at = dt.datetime.now(dt.timezone.utc)
@@ -236,10 +234,8 @@ def test_scale006_a_refresher_process_takes_the_computations_off_the_web_workers
             deadline = time.time() + 5
             while not cache.refresher_alive() and time.time() < deadline:
                 time.sleep(0.1)
-            cache.remember(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"},
-                           keep_latest=True)
-            got = cache.remember(kind, "450800", "450800", at, 5, lambda: calls.append("web") or {"by": "web"},
-                                 background=True, handoff=True)
+            cache.remember_latest(kind, "450800", "450800", at - dt.timedelta(seconds=5), 5, lambda: {"bucket": "old"})
+            got = cache.live_value(kind, "450800", "450800", at, 5, lambda: calls.append("web") or {"by": "web"})
             assert got == {"bucket": "old"}
             deadline = time.time() + 12
             while cache.peek_latest(kind, "450800", "450800").get("by") != "refresher" and time.time() < deadline:
@@ -249,5 +245,4 @@ def test_scale006_a_refresher_process_takes_the_computations_off_the_web_workers
     finally:
         stop.set()
         t.join(timeout=10)
-        cache.JOBS.pop(kind, None)
 

@@ -268,9 +268,10 @@ def test_inc007_bad_region_in_url_shows_error_page(app, client, db_url):
 def test_inc008_tick_sends_nothing_unchanged_and_values_when_changed(app, client):
     from callbacks import incidents as cb
     from callbacks import live
+    from services.incidents import SNAPSHOT
     key = find(app, "inc-state.data")
     with app.server.app_context():
-        state = live.first_state(live.snapshot(cb.KIND, "450800", cb.compute))
+        state = live.first_state(live.snapshot(SNAPSHOT, "450800"))
     r = call(client, app, key, [1], ["450800", state])
     assert r.status_code == 204 and r.data == b""
     r = call(client, app, key, [1], ["450800", {"sig": "stale-signature"}])
@@ -288,12 +289,13 @@ def test_inc008_tick_sends_nothing_unchanged_and_values_when_changed(app, client
 
 def test_inc010_clock_alone_does_not_change_the_snapshot(conn, city_scope):
     """Lateness is derived at render time, so a second with no new facts sends nothing."""
-    from callbacks import incidents as cb
-    from callbacks import live
-    code = _code(conn, "township")
-    a = cb.compute(conn, city_scope, code, now())
-    b = cb.compute(conn, city_scope, code, now() + dt.timedelta(seconds=1))
-    assert a["overdue"]["rows"] and live.signature(a) == live.signature(b)
+    from data_access import regions
+    from services.incidents import compute
+    from services.snapshot import signature
+    region = regions.get(conn, city_scope, _code(conn, "township"))
+    a = compute(conn, city_scope, region, now())
+    b = compute(conn, city_scope, region, now() + dt.timedelta(seconds=1))
+    assert a["overdue"]["rows"] and signature(a) == signature(b)
 
 
 # --- in the browser -----------------------------------------------------------------------------

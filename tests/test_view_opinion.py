@@ -370,8 +370,9 @@ def _tick(client, app, state, code="450800", topic=None, word=None):
 def test_op008_live_tick(app, client):
     from callbacks import live
     from callbacks import opinion as cb
+    from services.opinion import SNAPSHOT
     with app.server.app_context():
-        snap = live.snapshot(cb.KIND, "450800", cb.compute)
+        snap = live.snapshot(SNAPSHOT, "450800")
         state = live.first_state(snap)
     r = _tick(client, app, state)
     assert r.status_code == 204 and r.data == b""  # unchanged: nothing sent
@@ -393,13 +394,13 @@ def test_op008_live_tick(app, client):
 
 def test_op009_page_renders_at_every_level(app, client, conn):
     """The router serves the view for each level (a grid has no children to rank)."""
-    from callbacks import router
+    from callbacks import VIEWS, router
     with app.server.app_context():
         for level in LEVELS:
-            page = router.render("/opinion", f"?region={_pick(conn, level)}")
+            page = router.render(VIEWS, "/opinion", f"?region={_pick(conn, level)}")
             text = json.dumps(page.to_plotly_json(), default=str)
             assert "op-kpis" in text and "page-error" not in text, level
-        assert "page-error" in json.dumps(router.render("/opinion", "?region=450899").to_plotly_json(),
+        assert "page-error" in json.dumps(router.render(VIEWS, "/opinion", "?region=450899").to_plotly_json(),
                                           default=str)
 
 

@@ -311,9 +311,10 @@ def test_pat008_personal_data_is_masked(app, client, conn, city_scope):
 def test_pat009_tick_sends_nothing_when_unchanged_and_values_when_changed(app, client, conn):
     from callbacks import live
     from callbacks import patrols as cb
+    from services.patrols import SNAPSHOT
     code = _code(conn, "county")
     with app.server.app_context():
-        snap = live.snapshot("patrols", code, cb.compute)
+        snap = live.snapshot(SNAPSHOT, code)
         state = live.first_state(snap)
     r = _tick(client, app, code, state)
     assert r.status_code == 204 and r.data == b""

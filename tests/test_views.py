@@ -1,0 +1,117 @@
+"""The view registry (callbacks/views.py) drives the router, the navigation, the wall carousel
+and the refresher's jobs; a region is resolved once per computation (issue #15)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from dash import html
+from sqlalchemy import event
+
+from .conftest import sign_in
+from .dashcall import call, find
+
+
+def _route(client, app, path, search=""):
+    r = call(client, app, find(app, "page.children"), [path, search])
+    assert r.status_code == 200, r.status_code
+    return json.dumps(r.get_json(), ensure_ascii=False)
+
+
+def _layout(client):
+    return json.dumps(client.get("/_dash-layout").get_json(), ensure_ascii=False)
+
+
+def test_view001_navigation_and_carousel_come_from_the_registry(app, client):
+    from callbacks import VIEWS, views
+    layout = _layout(client)
+    nav = views.navigation(VIEWS)
+    assert [p for p, _, _ in nav] == ["/", "/incidents", "/patrols", "/opinion", "/warnings", "/briefing", "/wall"]
+    for path, label, nav_id in nav:
+        assert f'"id": "{nav_id}"' in layout and label in layout, nav_id
+    assert '"data-carousel": "/,/incidents,/patrols,/opinion"' in layout
+    # The browser's nav links keep the region: one output per registered nav entry.
+    key = next(k for k in app.callback_map if "nav-overview.href" in k)
+    assert key.count(".href") == len(nav)
+
+
+def test_view002_every_registered_view_is_routed(app, client, conn):
+    from callbacks import VIEWS
+    grid = conn.exec_driver_sql("SELECT code FROM region WHERE level = 'grid' ORDER BY code LIMIT 1").scalar()
+    for view in VIEWS:
+        path = view.prefix + grid if view.prefix else view.path
+        body = _route(client, app, path, "?region=450800" if not view.prefix else "")
+        if view.permission == "admin":  # a duty officer is refused by the registry's permission
+            assert "无法显示（403）" in body and "仅管理员" in body, view.path
+        else:
+            assert "page-error" not in body, (view.path, body[:300])
+    assert "无法显示（404）" in _route(client, app, "/nope")
+
+
+def test_view003_the_admin_view_opens_for_an_admin(app):
+    c = app.server.test_client()
+    assert sign_in(c, "city_admin").status_code == 302
+    assert "page-error" not in _route(c, app, "/admin")
+
+
+def test_view004_a_new_view_is_one_declaration(db_url, monkeypatch):
+    """Adding a view: a page and one registration; the router, the navigation, the carousel
+    and the permission follow from it."""
+    import callbacks
+    from callbacks.views import View
+    from dashboard import create_app
+    extra = View("/trial", "试验视图", lambda code: html.Div(f"trial {code}", id="trial-body"),
+                 nav=7, carousel=True, permission="export")
+    monkeypatch.setattr(callbacks, "VIEWS", (*callbacks.VIEWS, extra))
+    app = create_app({"DATABASE_URL": db_url})
+    analyst, duty = app.server.test_client(), app.server.test_client()
+    assert sign_in(analyst, "city_analyst").status_code == 302
+    assert sign_in(duty, "city_duty").status_code == 302
+    layout = _layout(analyst)
+    assert '"id": "nav-trial"' in layout and "试验视图" in layout
+    assert '"data-carousel": "/,/incidents,/patrols,/opinion,/trial"' in layout
+    assert "trial 450802" in _route(analyst, app, "/trial", "?region=450802")
+    assert "无法显示（403）" in _route(duty, app, "/trial")
+
+
+def test_view005_a_region_is_looked_up_once_per_computation(app, engine, conn):
+    """Each live snapshot resolves its region once at the edge; data_access functions take the
+    resolved Region and do not look it up again (they did, once per function, before)."""
+    from data_access.scope import scope_of
+    from services import SNAPSHOTS
+    from services.snapshot import compute_entry
+    grid = conn.exec_driver_sql("SELECT code FROM region WHERE level = 'grid' ORDER BY code LIMIT 1").scalar()
+    scope = scope_of(conn, "450800")
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, params, _context, _many):
+        text = " ".join(statement.split()).lower()
+        if "from region" in text and "where region.code =" in text:
+            seen.append(str(params))
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with app.server.app_context():
+            from tests.conftest import now
+            for kind, snapshot in SNAPSHOTS.items():
+                for code in ([grid] if snapshot.grid_only else ["450800", "450802"]):
+                    seen.clear()
+                    compute_entry(snapshot, engine, scope, code, now(), 2)
+                    assert len(seen) == 1, (kind, code, seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_view006_the_refresher_imports_services_not_callbacks():
+    code = ("import sys, dashboard.refresher as r; "
+            "bad = sorted(m for m in sys.modules if m == 'callbacks' or m.startswith('callbacks.')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_view007_the_refresher_computes_every_declared_snapshot(app):
+    from dashboard import refresher
+    from services import SNAPSHOTS
+    assert set(refresher.jobs(app.server)) == set(SNAPSHOTS) == {
+        "overview", "incidents", "patrols", "patrols-workers-snap", "opinion", "grid"}
