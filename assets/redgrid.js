@@ -1,7 +1,12 @@
 /* Browser-side helpers (served from assets/, no inline scripts): the wall clock,
    big-screen scaling of the fixed 1920×1080 canvas, and the view carousel. */
 (function () {
-  var VIEWS = ["/", "/incidents", "/patrols", "/opinion"];
+  // The wall's rotation comes from the view registry (callbacks/views.py) on #frame.
+  function wallViews() {
+    var frame = document.getElementById("frame");
+    var list = frame && frame.getAttribute("data-carousel");
+    return list ? list.split(",") : ["/"];
+  }
   var carousel = null;
 
   function fit() {
@@ -28,13 +33,18 @@
     var params = new URLSearchParams(search || "");
     var big = params.get("screen") === "1";
     document.body.classList.toggle("bigscreen", big);
+    // AG Grid's own dark colour scheme (Theming API, in the dash-ag-grid bundle: no CSS file,
+    // nothing fetched) for every grid on the wall; the desk keeps the light one.
+    if (big) document.body.setAttribute("data-ag-theme-mode", "dark-blue");
+    else document.body.removeAttribute("data-ag-theme-mode");
     var rotate = parseInt(params.get("rotate") || "0", 10);
     if (carousel) { clearInterval(carousel); carousel = null; }
     if (big && rotate >= 5 && rotate <= 3600) {
       carousel = setInterval(function () {
         if (document.body.classList.contains("takeover")) return;  // an alarm holds the screen
-        var i = VIEWS.indexOf(window.location.pathname);
-        go(VIEWS[(i + 1) % VIEWS.length], window.location.search);  // the region stays
+        var views = wallViews();
+        var i = views.indexOf(window.location.pathname);
+        go(views[(i + 1) % views.length], window.location.search);  // the region stays
       }, rotate * 1000);
     }
     setTimeout(fit, 0);
@@ -113,6 +123,8 @@
     var active = !!(data && data.ids && data.ids.length);
     document.body.classList.toggle("alarm", active);
     document.body.classList.toggle("alarm-red", active && data.levels.indexOf("red") >= 0);
+    // Read by the carousel and the tests. The overlay's CSS names #takeover, never `.takeover`
+    // alone: that selector would match <body> too and move the whole wall (assets/app.css).
     document.body.classList.toggle("takeover", !!(data && data.takeover));
     refreshSound();
     return soundButtonClass();

@@ -61,11 +61,15 @@ def region_map(fc: dict, codes: list[str], names: list[str], values: list, label
 
 def daily_bars(days: list[str], bars: list, line: list, bar_name: str, line_name: str,
                height: int | None = None) -> go.Figure:
-    """Bars for what came in per day, a line for what was done (trend panels)."""
+    """Bars for what came in per day, a line for what was done (trend panels).
+
+    The x labels are categories, whatever they look like: left to guess, plotly reads
+    "MM-DD" labels such as "12-01" as dates ("YY-MM", year 2012) and the axis shows
+    "Jan 2012 … Jul 2012"."""
     fig = go.Figure([
         go.Bar(x=days, y=bars, name=bar_name, marker_color="#b91c1c", opacity=0.85),
         go.Scatter(x=days, y=line, name=line_name, mode="lines+markers", line={"color": "#0ea5e9", "width": 3}),
     ])
     fig.update_layout(height=height, margin={"l": 40, "r": 10, "t": 10, "b": 30},
-                      legend={"orientation": "h", "y": 1.12}, bargap=0.3)
+                      legend={"orientation": "h", "y": 1.12}, bargap=0.3, xaxis={"type": "category"})
     return fig

@@ -7,21 +7,22 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from data_access.incidents import hours_late
+from data_access.vocabulary import HANDLING_LEVEL_NAMES, INCIDENT_CATEGORIES, INCIDENT_KPIS, INCIDENT_STATUS_NAMES
+from data_access.vocabulary import SEVERITY_NAMES, SOURCE_NAMES
 
 from . import fmt, ranking
 from .kpis import kpi_row
 from .shell import breadcrumb, updated_badge
 
 PATH = "/incidents"
-KPIS = ("incidents_today", "closed_today", "clearance_rate_today", "open_incidents", "overdue_incidents")
+KPIS = INCIDENT_KPIS
 
-SOURCES = {"patrol": "巡查上报", "hotline_12345": "12345热线", "police_110": "110警情",
-           "mediation": "矛调中心", "wechat": "微信群", "department": "部门移交"}
-CATEGORIES = ("矛盾纠纷", "治安隐患", "安全生产", "消防安全", "环境卫生", "道路交通", "民生服务",
-              "城建市容", "群体性事件", "其他")
-LEVELS = {"grid": "一格解决", "township": "乡镇", "county": "县区", "city": "市级（全网联动）"}
-STATES = {"closed": "已办结", "in_progress": "处置中", "dispatched": "已吹哨", "reported": "已上报"}
-SEVERITY = {1: "轻微", 2: "一般", 3: "较重", 4: "重大"}
+SOURCES = SOURCE_NAMES
+CATEGORIES = INCIDENT_CATEGORIES
+LEVELS = HANDLING_LEVEL_NAMES
+# The states of data_access.incidents (computed at `now`), furthest along first: the bars' order.
+STATES = {key: INCIDENT_STATUS_NAMES[key] for key in ("closed", "in_progress", "dispatched", "reported")}
+SEVERITY = SEVERITY_NAMES
 UNKNOWN = "未知"
 
 TODAY_COLOR, WEEK_COLOR = "#b91c1c", "#64748b"

@@ -88,7 +88,7 @@ def hours_figure(region_code: str, children: list[dict]):
                   annotation_text="3天", annotation_position="top left")
     fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 80}, height=400, uirevision=region_code,
                       yaxis={"title": {"text": "小时（最大值）"}, "rangemode": "tozero"},
-                      xaxis={"tickangle": -40, "automargin": True})
+                      xaxis={"type": "category", "tickangle": -40, "automargin": True})  # names, never dates
     return fig
 
 
@@ -165,7 +165,7 @@ def visit_figure(region_code: str, cats: list[dict]):
                       yaxis2={"title": {"text": "风险加权"}, "overlaying": "y", "side": "right",
                               "rangemode": "tozero", "showgrid": False, "tickformat": "d",
                               "tickmode": "auto"},
-                      xaxis={"tickangle": -30, "automargin": True})
+                      xaxis={"type": "category", "tickangle": -30, "automargin": True})
     return fig
 
 

@@ -7,8 +7,11 @@ import datetime as dt
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from data_access.warning_desk import ACTION_NAMES, STATUS_NAMES
-from data_access.warnings import LEVEL_NAMES, RULE_NAMES
+from data_access.vocabulary import SEVERITY_NAMES as SEVERITY
+from data_access.vocabulary import WARNING_LEVEL_NAMES as LEVEL_NAMES
+from data_access.vocabulary import WARNING_RULE_NAMES as RULE_NAMES
+from data_access.vocabulary import WARNING_STATUS_NAMES as STATUS_NAMES
+from data_access.vocabulary import WORKER_ROLE_NAMES as ROLE_NAMES
 
 from . import fmt
 from .figures import region_map
@@ -16,11 +19,7 @@ from .shell import breadcrumb, schematic_note
 
 PATH = "/warnings"
 LEVEL_COLORS = {"red": "danger", "orange": "orange", "yellow": "warning", "blue": "primary"}
-STATUS_FILTERS = {"open": "未关闭", "new": "待确认", "acknowledged": "已确认", "assigned": "已指派",
-                  "resolved": "已办结", "dismissed": "已驳回", "all": "全部"}
-ROLE_NAMES = {"grid_leader": "网格长", "full_time": "专职网格员", "part_time": "兼职网格员",
-              "liaison_cadre": "联格干部"}
-SEVERITY = {1: "轻微", 2: "一般", 3: "较重", 4: "重大"}
+STATUS_FILTERS = {"open": "未关闭", **STATUS_NAMES, "all": "全部"}
 
 
 def level_badge(level: str, escalated_to_name: str | None = None):
@@ -43,7 +42,10 @@ def desk_page(region, chain, counts: dict, children: list[dict], refresh_seconds
                             id=f"warn-child-{c['code']}")
                    for c in children if c["open"]]
     filters = dbc.Row([
-        dbc.Col(dcc.Checklist(id="warn-levels", options=[{"label": f" {LEVEL_NAMES[lv]}", "value": lv}
+        # Each level's label in its own colour (legible on the light desk and the dark wall).
+        dbc.Col(dcc.Checklist(id="warn-levels", options=[{"label": html.Span(f" {LEVEL_NAMES[lv]}",
+                                                                            className=f"level-label level-{lv}"),
+                                                           "value": lv}
                                                           for lv in LEVEL_NAMES],
                               value=list(LEVEL_NAMES), inline=True, inputClassName="ms-2 me-1"), md=3),
         dbc.Col(dcc.Dropdown(id="warn-rules", options=[{"label": v, "value": k} for k, v in RULE_NAMES.items()],
@@ -180,16 +182,32 @@ def feedback(message: str, color: str):
 
 # --- the wall --------------------------------------------------------------------
 
+def alarm_counts(rows: list[dict]) -> list[tuple[str, int]]:
+    """(level, how many) of the waiting warnings, worst level first, levels with none left out."""
+    counts: dict[str, int] = {}
+    for w in rows:
+        counts[w["level"]] = counts.get(w["level"], 0) + 1
+    return [(lv, counts[lv]) for lv in LEVEL_NAMES if counts.get(lv)]
+
+
 def alarm_banner(rows: list[dict]):
-    """The flashing bar every screen of the region shows while red/orange warnings wait."""
+    """The flashing bar every screen of the region shows while red/orange warnings wait: the
+    count of each level ("红 2 · 橙 5"), then the worst one's reason. One line: on the wall
+    the reason is cut with an ellipsis (assets/app.css), never wrapped onto a second line."""
     if not rows:
         return None
     worst = rows[0]
-    more = f" 等 {len(rows)} 条" if len(rows) > 1 else ""
+    counts = []
+    for lv, n in alarm_counts(rows):
+        if counts:
+            counts.append(html.Span("·", className="alarm-sep"))
+        counts.append(html.Span([LEVEL_NAMES.get(lv, lv), html.B(fmt.count(n), className="ms-1")],
+                                className=f"alarm-count level-{lv}", id=f"alarm-count-{lv}"))
     return html.Div([
-        html.I(className="bi bi-exclamation-triangle-fill me-2"),
-        html.B(f"{LEVEL_NAMES[worst['level']]}色预警{more}："),
-        html.Span(worst["reason"], className="ms-1 alarm-reason"),
+        html.I(className="bi bi-exclamation-triangle-fill me-2 alarm-icon"),
+        html.Span(counts, className="alarm-counts me-3"),
+        html.B(f"{LEVEL_NAMES.get(worst['level'], worst['level'])}色预警：", className="alarm-level"),
+        html.Span(worst["reason"], className="ms-1 alarm-reason", title=worst["reason"]),
         dcc.Link("前往值班台处置", href=f"{PATH}?region={worst['region']}", className="ms-3 alarm-link"),
     ], className=f"alarm-banner alarm-{worst['level']}", id="alarm-banner-body")
 
