@@ -68,8 +68,7 @@ STATUSES = ("reported", "dispatched", "in_progress", "resolved", "closed")
 HANDLING_LEVELS = ("grid", "township", "county", "city")
 WORKER_ROLES = ("grid_leader", "full_time", "part_time", "liaison_cadre", "first_grid_leader")
 CHANNELS = ("hotline_12345", "wechat", "visit", "letter", "online")
-TOPICS = ("邻里纠纷", "劳资纠纷", "土地山林", "环境污染", "噪音扰民", "城建市容",
-          "道路交通", "社会保障", "教育医疗", "治安", "其他")
+from .vocabulary import TOPICS  # noqa: E402,F401 - one list for every layer (data_access/vocabulary.py)
 
 
 def _ancestors():
@@ -343,4 +342,19 @@ appeal_reading = Table(
     Index("ix_appeal_reading_received", "received_at"),
 )
 
-OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, app_session, audit_log, appeal_reading)
+# What each named wall screen (a kiosk token) shows, sent from the desk (投屏, data_access/wall_screens.py):
+# one row per screen, so the assignment outlives reloads and restarts.
+wall_assignment = Table(
+    "wall_assignment", metadata,
+    Column("kiosk_id", Integer, primary_key=True, autoincrement=False),  # kiosk_token.id
+    Column("path", String(64), nullable=False),  # a view path ("/incidents", "/grid/<code>")
+    Column("region_code", String(15), nullable=False),
+    Column("rotate", Integer),  # seconds per view of a carousel; NULL: one view
+    Column("playlist", Text),  # comma-separated view paths the carousel turns through; NULL: the wall's own
+    Column("assigned_by", String(64), nullable=False),
+    Column("assigned_at", UTCDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, app_session, audit_log, appeal_reading,
+              wall_assignment)
