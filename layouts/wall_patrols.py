@@ -55,7 +55,10 @@ def wall_page(region, snap: dict, geojson: dict, refresh_seconds: int, state: di
                    _grid("pat-workers", WORKER_COLUMNS, [], "params.data.rid", "加载中…"), "workers", scroll=True,
                    note=[html.Span(desk.worker_note(None), id="pat-workers-note"),
                          html.Span(id="pat-wupdated", className="d-none")]),
-        wall.panel("重点人员走访（应访 / 按时 / 逾期）", wall.graph("pat-kp", desk.visit_figure(code, cats)), "kp"),
+        wall.panel("重点人员走访（按时 / 逾期 / 风险加权）",
+                   wall.graph("pat-kp", desk.visit_figure(code, cats),
+                              legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+                              margin={"t": 28, "b": 4, "l": 8, "r": 8}), "kp"),
         wall.panel("重点人员走访明细", html.Div(desk.visit_table(cats), id="pat-kp-table"), "kptable", scroll=True),
     ]
     return wall.page("patrols", f"{region.name} · 巡查覆盖", "pat-updated", snap["as_of"], hidden,
