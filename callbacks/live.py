@@ -42,6 +42,17 @@ def big_screen(search: str | None) -> bool:
     return parse_qs((search or "").lstrip("?")[:MAX_QUERY]).get("screen") == ["1"]
 
 
+def drilled(code: str, search: str | None, path: str = "/") -> tuple[str, str]:
+    """(pathname, search) of a drill-down to `code`: a grid opens its profile; a wall stays a
+    wall (?screen=1 and its carousel's &rotate= go along)."""
+    params = parse_qs(search.lstrip("?")[:MAX_QUERY]) if isinstance(search, str) else {}
+    keep = "".join(f"&{k}={params[k][0]}" for k in ("screen", "rotate")
+                   if params.get(k) and params[k][0].isdigit())
+    if len(code) == 15:
+        return f"/grid/{code}", f"?{keep[1:]}" if keep else ""
+    return path, f"?region={code}{keep}"
+
+
 def region_of(pathname: str | None, search: str | None) -> str | None:
     """The region a page shows: /grid/CODE, else ?region=."""
     pathname = (pathname or "/")[:MAX_QUERY]

@@ -82,17 +82,15 @@ def switch_measure(measure, code):
     return fig
 
 
-def drill(click):
-    """A click on the map opens that child (a grid opens its profile)."""
+def drill(click, search=None):
+    """A click on the map opens that child (a grid opens its profile; a wall stays a wall)."""
     try:
         child = click["points"][0]["customdata"]
     except (TypeError, KeyError, IndexError):
         return no_update, no_update
     if not isinstance(child, str) or not child.isdigit():
         return no_update, no_update
-    if len(child) == 15:
-        return f"/grid/{child}", ""
-    return "/", f"?region={child}"
+    return live.drilled(child, search)
 
 
 def register(app) -> None:
@@ -106,7 +104,7 @@ def register(app) -> None:
     access.callback(app, access.READ, Output("ov-map", "figure", allow_duplicate=True), Input("ov-measure", "value"),
                  State("ov-region", "data"), prevent_initial_call=True)(switch_measure)
     access.callback(app, access.READ, Output("url", "pathname"), Output("url", "search"),
-                 Input("ov-map", "clickData"), prevent_initial_call=True)(drill)
+                 Input("ov-map", "clickData"), State("url", "search"), prevent_initial_call=True)(drill)
 
 
 VIEW = View("/", "总览", page, register, nav=1, carousel=True, wall_page=wall_page, snapshots=(SNAPSHOT,))

@@ -76,7 +76,7 @@ def _region_code(value) -> str | None:
     return value if isinstance(value, str) and CODE_PATTERN.match(value) else None
 
 
-def drill(map_click, hours_click, blind_cell, worker_cell):
+def drill(map_click, hours_click, blind_cell, worker_cell, search=None):
     """A click on the map, a bar or a table row opens that region (a grid opens its profile)."""
     trigger = ctx.triggered_id
     code = None
@@ -93,9 +93,7 @@ def drill(map_click, hours_click, blind_cell, worker_cell):
         code = None
     if code is None:
         return no_update, no_update
-    if len(code) == 15:
-        return f"/grid/{code}", ""
-    return view.PATH, f"?region={code}"
+    return live.drilled(code, search, view.PATH)
 
 
 def register(app) -> None:
@@ -113,7 +111,7 @@ def register(app) -> None:
     access.callback(app, access.READ, 
         Output("url", "pathname", allow_duplicate=True), Output("url", "search", allow_duplicate=True),
         Input("pat-map", "clickData"), Input("pat-hours", "clickData"),
-        Input("pat-blind", "cellClicked"), Input("pat-workers", "cellClicked"),
+        Input("pat-blind", "cellClicked"), Input("pat-workers", "cellClicked"), State("url", "search"),
         prevent_initial_call=True,
     )(drill)
 

@@ -343,10 +343,10 @@ def test_pat010_hostile_inputs_are_refused(app, client):
     spec = app.callback_map[key]
     names = [i["id"] for i in spec["inputs"]]
 
-    def drill(trigger, value):
+    def drill(trigger, value, search="?region=450802"):
         inputs = [value if n == trigger else None for n in names]
         prop = {"pat-map": "clickData", "pat-hours": "clickData"}.get(trigger, "cellClicked")
-        return call(client, app, key, inputs, changed=f"{trigger}.{prop}")
+        return call(client, app, key, inputs, [search], changed=f"{trigger}.{prop}")
     for trigger, value in [("pat-map", {"points": [{"customdata": "<script>"}]}),
                            ("pat-map", {"points": []}), ("pat-blind", {"rowId": "../../etc"}),
                            ("pat-workers", {"rowId": 5}), ("pat-hours", "nonsense")]:
@@ -358,6 +358,13 @@ def test_pat010_hostile_inputs_are_refused(app, client):
     assert grid == {"pathname": "/grid/450802001003001", "search": ""}
     bar = drill("pat-hours", {"points": [{"customdata": ["450802002", 1.5]}]}).get_json()["response"]["url"]
     assert bar["search"] == "?region=450802002"
+    # On the wall a drill-down stays on the wall, carousel and all (it fell back to the desk).
+    wall = drill("pat-map", {"points": [{"customdata": "450802001"}]}, "?region=450802&screen=1&rotate=30")
+    assert wall.get_json()["response"]["url"] == {"pathname": "/patrols",
+                                                  "search": "?region=450802001&screen=1&rotate=30"}
+    for junk in ("?screen=<x>&rotate=1e9x", "?" + "screen=1&" * 300, None, 7):
+        r = drill("pat-map", {"points": [{"customdata": "450802001"}]}, junk)
+        assert r.get_json()["response"]["url"]["pathname"] == "/patrols", junk
 
 
 def test_pat011_every_level_renders(app, client, conn):
