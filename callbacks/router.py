@@ -53,6 +53,13 @@ def register(app, views) -> None:
         return render(views, pathname, search)
     access.callback(app, access.READ, Output("page", "children"), Input("url", "pathname"), Input("url", "search"))(route)
     access.callback(app, access.READ, Output("whoami", "children"), Input("url", "pathname"))(whoami)
+    # A view a role may not open is not offered in its navigation bar (the router refuses it anyway).
+    guarded = [v for v in views if v.nav is not None and v.permission != access.READ]
+    if guarded:
+        def offered(_pathname):
+            return [None if runtime.can(v.permission) else {"display": "none"} for v in guarded]
+        access.callback(app, access.READ, [Output(v.nav_id, "style") for v in guarded],
+                        Input("url", "pathname"))(offered)
     # Browser-side (assets/redgrid.js): the clock needs no server round trip per second,
     # big-screen mode and the carousel are pure presentation.
     app.clientside_callback(ClientsideFunction("redgrid", "clock"),

@@ -115,3 +115,15 @@ def test_view007_the_refresher_computes_every_declared_snapshot(app):
     from services import SNAPSHOTS
     assert set(refresher.jobs(app.server)) == set(SNAPSHOTS) == {
         "overview", "incidents", "patrols", "patrols-workers-snap", "opinion", "grid"}
+
+
+def test_view008_the_navigation_offers_only_what_the_role_may_open(app):
+    """投屏 (send_to_wall) is offered to a duty officer, not to an analyst."""
+    key = next(k for k in app.callback_map if "nav-wall.style" in k)
+    seen = {}
+    for user in ("city_duty", "city_analyst"):
+        c = app.server.test_client()
+        assert sign_in(c, user).status_code == 302
+        r = call(c, app, key, ["/"])
+        seen[user] = r.get_json()["response"]["nav-wall"]["style"]
+    assert seen == {"city_duty": None, "city_analyst": {"display": "none"}}, seen
