@@ -3,6 +3,9 @@
 Every worker runs this thread; a lease (data_access/lease.py) lets one of them
 evaluate per interval, so several gunicorn workers or hosts do not duplicate work.
 Off unless WARNINGS_EVALUATE_SECONDS > 0 (tests and read-only replicas leave it off).
+Each interval: the rollups' catch-up; every ROLLUPS_RECONCILE_SECONDS (real time, whichever
+process holds the 'rollups' lease) their reconcile pass (corrections and deletions in settled
+days, data_access/rollups.py); the warning rules; the text readings.
 """
 from __future__ import annotations
 
@@ -46,12 +49,27 @@ def _deferring(defer: Callable[[], bool]) -> bool:
         return False
 
 
-def start(engine: Engine, seconds: float, defer: Callable[[], bool] | None = None) -> threading.Event | None:
+def reconcile_once(engine: Engine, seconds: float, every: float, holder: str | None = None) -> dict | None:
+    """The rollups' reconcile pass when it is due (the last by any process `every` s ago) and this
+    process holds the 'rollups' lease; None when another process does; {"due": False} when not due."""
+    result = rollups.reconcile_engine(engine, clock_now(), holder or holder_id(), max(seconds * 10, 600), every=every)
+    if result and any(result.get(k) for k in ("rollup_incident_day", "rollup_appeal_day", "patrol_cells")):
+        log.info("rollups reconcile: re-derived %s", result)
+    return result
+
+
+def start(engine: Engine, seconds: float, defer: Callable[[], bool] | None = None,
+          reconcile_seconds: float | None = None) -> threading.Event | None:
     """Start the evaluator thread; set the returned event to stop it. While `defer()` says so
     (a web worker while a refresher process beats) the thread leaves the work to that process:
-    a 2-3 s evaluation holding a web worker's interpreter made its screens' ticks wait."""
+    a 2-3 s evaluation holding a web worker's interpreter made its screens' ticks wait.
+    `reconcile_seconds`: the rollups' reconcile period (None: the ROLLUPS_RECONCILE_SECONDS
+    setting; 0: never)."""
     if seconds <= 0:
         return None
+    if reconcile_seconds is None:
+        from dashboard import settings
+        reconcile_seconds = float(settings.load()["ROLLUPS_RECONCILE_SECONDS"])
     stop = threading.Event()
 
     def loop():
@@ -69,6 +87,15 @@ def start(engine: Engine, seconds: float, defer: Callable[[], bool] | None = Non
                 log.warning("rollups catch-up: database unavailable (%s)", type(exc).__name__)
             except Exception:
                 log.exception("rollups catch-up failed")
+            if reconcile_seconds > 0:
+                try:  # corrections and deletions in settled days, every reconcile_seconds
+                    reconcile_once(engine, seconds, reconcile_seconds)
+                except IntegrityError:  # two workers created the lease row at once
+                    log.info("rollups reconcile: lease taken by another worker")
+                except DatabaseError as exc:
+                    log.warning("rollups reconcile: database unavailable (%s)", type(exc).__name__)
+                except Exception:
+                    log.exception("rollups reconcile failed")
             try:
                 raised = evaluate_once(engine, seconds)
                 if raised:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from data_access.engine import DEFAULT_URL
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -21,7 +23,7 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("DATABASE_URL", "sqlite:///var/redgrid.db",
+    Setting("DATABASE_URL", DEFAULT_URL,
             "SQLAlchemy URL of the governance database (SQLite file or postgresql://…)."),
     Setting("REFRESH_SECONDS", 5, "Seconds between live refresh ticks of every screen."),
     Setting("OPINION_REFRESH_SECONDS", 60,
@@ -48,6 +50,9 @@ SETTINGS = (
     Setting("STATEMENT_TIMEOUT_MS", 15000, "PostgreSQL statement timeout, so a slow query cannot hang a worker."),
     Setting("WARNINGS_EVALUATE_SECONDS", 0,
             "Seconds between runs of the warning rules inside the app (one process at a time); 0 = off."),
+    Setting("ROLLUPS_RECONCILE_SECONDS", 900,
+            "Seconds between the rollups' reconcile passes (corrections and deletions in settled days reach "
+            "every figure); run by the scheduler thread under the rollups lease; 0 = never."),
     Setting("DASHBOARD_NOW", "", "Pretend it is this ISO time (replay, reproducible tests); empty = real time."),
 )
 

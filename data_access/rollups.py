@@ -31,9 +31,30 @@ dashboard_meta (`rollup.ids`) and whose time falls in a settled day. It also
 re-derives the last GRACE_DAYS settled days, so closings written up to that late
 are caught. The seed builds everything once at the end; the simulator and the
 app's scheduler thread (under a lease, one process at a time) call catch_up.
-Contract assumption (docs/deployment.md): source systems do not change a
-settled row's time, grid or category, nor write a step time more than GRACE_DAYS
-late; `python -m data_access.rollups rebuild` re-derives everything if they do.
+
+**Corrections and deletions: the reconciler.** Whenever a day cell is derived, a
+checksum of its raw rows is stored beside it (rollup_check: per kind — incidents by
+report day, incidents by closing day, appeals, patrols — and per settled (day,
+township of the row itself): rows, sum of ids, sum of a per-row hash of every column a
+rollup reads: id, times, the four location codes, sentiment and satisfaction, the
+duplicate mark). `reconcile(conn, now, days)` recomputes those checksums for the last
+`days` settled days (one grouped scan per kind, no join) and re-derives only the cells
+whose checksum differs — an UPDATE of a settled row's time, grid or closing, a DELETE,
+a back-dated INSERT; a moved row changes two cells and both differ — and the latest
+patrol of every grid of a township whose patrols differ (a deletion lowers that
+maximum, which catch_up cannot). Checksums are taken before the cells, so a row changed
+in between shows as a mismatch next time. The scheduler runs it every
+ROLLUPS_RECONCILE_SECONDS (the same lease); `python -m data_access.rollups reconcile
+--db URL [--days N]` runs it once. Chosen by measurement over an `updated_at` column
+with tombstones (benchmarks/RESULTS.md): it needs no column, trigger or privilege on
+the shared tables and sees deletes and moves by construction.
+
+Contract (docs/schema.md, docs/deployment.md): source systems may update and delete
+settled rows; the figures follow within one reconcile period for rows in the last
+RECONCILE_DAYS settled days (older ones: `reconcile --days N` or `rebuild`). Still
+assumed: the region tree does not change under settled rows (a grid removed or
+re-parented needs `rebuild`); the category, title and text are not in any rollup (views
+read them from the raw rows, so a re-categorisation is live at once).
 """
 from __future__ import annotations
 
@@ -45,17 +66,20 @@ if __name__ == "__main__":  # `python -m data_access.rollups`: use the package's
     from data_access.rollups import _main
     sys.exit(_main())
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, and_, delete, func, insert, select
+from sqlalchemy import (BigInteger, Column, Float, Index, Integer, String, Table, and_, case, cast, delete, exists,
+                        func, insert, select)
 from sqlalchemy.engine import Connection
 
-from . import quality
+from . import lease, quality
 from .schema import UTCDateTime, app_meta, appeal, incident, metadata, patrol, region
-from .timeutil import SHANGHAI, local_date, local_day
+from .timeutil import SHANGHAI, local_date, local_day, wall_clock
 
 GRACE_DAYS = 2          # settled days re-derived at each settle (late closings)
 HORIZON_KEY = "rollup.horizon"
 IDS_KEY = "rollup.ids"
 BATCH_DAYS = 31         # days per INSERT … SELECT when building
+RECONCILE_DAYS = 92     # settled days a reconcile pass compares by default (the 12 briefing weeks and more)
+RECONCILED_KEY = "rollup.reconciled_at"
 
 rollup_incident_day = Table(
     "rollup_incident_day", metadata,
@@ -87,8 +111,23 @@ rollup_patrol_last = Table(
     Column("last_at", UTCDateTime, nullable=False),
 )
 
-TABLES = (rollup_incident_day, rollup_appeal_day, rollup_patrol_last)
+# The reconciler's per-cell checksums of the raw rows (see reconcile()): for each kind of cell
+# and settled (day, township) the rows counted, the sum of their ids and the sum of a hash of
+# the columns the rollups read. Keyed by the raw row's own township_code (bad rows included).
+rollup_check = Table(
+    "rollup_check", metadata,
+    Column("kind", String(16), primary_key=True),  # incident / incident_closed / appeal / patrol
+    Column("day", String(10), primary_key=True),
+    Column("township_code", String(), primary_key=True),
+    Column("n", Integer, nullable=False),
+    Column("id_sum", BigInteger, nullable=False),
+    Column("hash_sum", BigInteger, nullable=False),
+)
+
+TABLES = (rollup_incident_day, rollup_appeal_day, rollup_patrol_last, rollup_check)
 DAY_TABLES = (rollup_incident_day, rollup_appeal_day)
+KINDS = ("incident", "incident_closed", "appeal", "patrol")
+DAY_KINDS = ("incident", "incident_closed", "appeal")  # re-derived with the day cells
 
 
 # --- where the rollups end --------------------------------------------------------
@@ -142,12 +181,15 @@ def _day_span(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     return runs
 
 
-def _incident_cells(conn: Connection, lo: dt.date, hi: dt.date, at: dt.datetime) -> dict:
-    """{(day, township): [county, reported, cleared_same_day, closed]} for days lo..hi."""
+def _incident_cells(conn: Connection, lo: dt.date, hi: dt.date, at: dt.datetime, towns=None) -> dict:
+    """{(day, township): [county, reported, cleared_same_day, closed]} for days lo..hi
+    (only townships `towns` when given)."""
     joined, g = _valid_grid(incident)
     c = incident.c
     start, end = _start(lo), _start(hi + dt.timedelta(days=1))
     ok = quality.incident_ok(at)
+    if towns is not None:
+        ok = and_(ok, g.c.township_code.in_(sorted(towns)))
     rep_day = local_date(c.reported_at)
     close_day = local_date(c.closed_at)
     cells: dict = {}
@@ -165,39 +207,50 @@ def _incident_cells(conn: Connection, lo: dt.date, hi: dt.date, at: dt.datetime)
     return cells
 
 
-def _appeal_cells(conn: Connection, lo: dt.date, hi: dt.date, at: dt.datetime) -> dict:
+def _appeal_cells(conn: Connection, lo: dt.date, hi: dt.date, at: dt.datetime, towns=None) -> dict:
     joined, g = _valid_grid(appeal)
     a = appeal.c
     day = local_date(a.received_at)
+    ok = quality.appeal_ok(at)
+    if towns is not None:
+        ok = and_(ok, g.c.township_code.in_(sorted(towns)))
     cells = {}
     for d, town, county, n, rated, negative, sat_sum, sat_n in conn.execute(
             select(day, g.c.township_code, g.c.county_code, func.count(),
                    func.count().filter(a.sentiment.isnot(None)), func.count().filter(a.sentiment < 0),
                    func.coalesce(func.sum(a.satisfaction), 0), func.count(a.satisfaction))
             .select_from(joined)
-            .where(quality.appeal_ok(at), a.received_at >= _start(lo),
+            .where(ok, a.received_at >= _start(lo),
                    a.received_at < _start(hi + dt.timedelta(days=1)))
             .group_by(day, g.c.township_code, g.c.county_code)):
         cells[(d, town)] = [county, n, rated, negative, float(sat_sum or 0), sat_n]
     return cells
 
 
+def _insert_incident_cells(conn: Connection, inc: dict) -> None:
+    if inc:
+        conn.execute(insert(rollup_incident_day), [
+            {"day": d, "township_code": t, "county_code": v[0], "reported": v[1],
+             "cleared_same_day": v[2], "closed": v[3]} for (d, t), v in inc.items()])
+
+
+def _insert_appeal_cells(conn: Connection, app: dict) -> None:
+    if app:
+        conn.execute(insert(rollup_appeal_day), [
+            {"day": d, "township_code": t, "county_code": v[0], "appeals": v[1], "rated": v[2],
+             "negative": v[3], "satisfaction_sum": v[4], "satisfaction_n": v[5]} for (d, t), v in app.items()])
+
+
 def _write_days(conn: Connection, days: list[dt.date], at: dt.datetime) -> None:
-    """Replace the day cells of `days` with what the raw rows say."""
+    """Replace the day cells of `days` with what the raw rows say, with their checksums
+    (taken first: a row changed in between makes the next reconcile see a mismatch)."""
     for lo, hi in _day_span(days):
+        _store_checks(conn, lo, hi, DAY_KINDS)
         names = [(lo + dt.timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
         for table in DAY_TABLES:
             conn.execute(delete(table).where(table.c.day.in_(names)))
-        inc = _incident_cells(conn, lo, hi, at)
-        if inc:
-            conn.execute(insert(rollup_incident_day), [
-                {"day": d, "township_code": t, "county_code": v[0], "reported": v[1],
-                 "cleared_same_day": v[2], "closed": v[3]} for (d, t), v in inc.items()])
-        app = _appeal_cells(conn, lo, hi, at)
-        if app:
-            conn.execute(insert(rollup_appeal_day), [
-                {"day": d, "township_code": t, "county_code": v[0], "appeals": v[1], "rated": v[2],
-                 "negative": v[3], "satisfaction_sum": v[4], "satisfaction_n": v[5]} for (d, t), v in app.items()])
+        _insert_incident_cells(conn, _incident_cells(conn, lo, hi, at))
+        _insert_appeal_cells(conn, _appeal_cells(conn, lo, hi, at))
 
 
 def _raise_max(conn: Connection, table, key: str, found: dict) -> None:
@@ -229,6 +282,98 @@ def _raise_last(conn: Connection, lo: dt.datetime, hi: dt.datetime, at: dt.datet
     _raise_max(conn, rollup_patrol_last, "grid_code", {k: v for k, v in found.items() if v is not None})
 
 
+# --- per-cell checksums (the reconciler) ----------------------------------------------------
+
+_P = 2147483647  # 2**31 - 1: every row hash is below it, so a cell's sum stays far inside 64 bits
+_K = 1000003
+
+
+def _mix(parts):
+    """A polynomial hash of non-negative integer SQL expressions (NULL counts as 0), below _P."""
+    acc = None
+    for part in parts:
+        term = func.coalesce(cast(part, BigInteger), 0) % _P  # 64-bit arithmetic on PostgreSQL too
+        acc = term if acc is None else (acc * _K + term) % _P
+    return acc
+
+
+def _epoch(col, dialect: str):
+    if dialect == "sqlite":
+        return func.unixepoch(col)  # SQLite >= 3.38; text 'YYYY-MM-DD HH:MM:SS' UTC
+    return cast(func.extract("epoch", col), BigInteger)
+
+
+def _codes(table, dialect: str):
+    """A number for the four location codes of a row (their correction must change the hash)."""
+    cols = [table.c.grid_code, table.c.village_code, table.c.township_code, table.c.county_code]
+    if dialect == "sqlite":  # division codes are digits: CAST is exact for them and never fails
+        return _mix([cast(c, BigInteger) for c in cols] + [func.length(cols[0])])
+    # PostgreSQL's CAST fails on a non-numeric code (a bad row): hash the text instead.
+    return cast(func.hashtext(func.concat_ws("|", *[func.coalesce(c, "") for c in cols])), BigInteger) + 2147483648
+
+
+def _check_specs(dialect: str) -> dict:
+    """kind -> (table, the time that puts a row in a day, per-row hash). The hash covers every
+    column a rollup reads (ids, times, location codes, the values summed, the duplicate mark);
+    not the category, title or text, which no rollup holds (views read them from the raw rows)."""
+    i, a, p = incident.c, appeal.c, patrol.c
+    d = incident.alias("dup_check")
+    duplicate = case((exists().where(d.c.source == i.source, d.c.source_ref == i.source_ref, d.c.id < i.id), 1),
+                     else_=2)
+    inc = _mix([i.id, _epoch(i.reported_at, dialect), _epoch(i.closed_at, dialect), _codes(incident, dialect),
+                duplicate])
+    app = _mix([a.id, _epoch(a.received_at, dialect), _epoch(a.resolved_at, dialect),
+                cast(func.round((a.sentiment + 2) * 1000000), BigInteger), a.satisfaction + 1,
+                _codes(appeal, dialect)])
+    pat = _mix([p.id, _epoch(p.started_at, dialect), _epoch(p.ended_at, dialect), _codes(patrol, dialect)])
+    return {"incident": (incident, i.reported_at, inc), "incident_closed": (incident, i.closed_at, inc),
+            "appeal": (appeal, a.received_at, app), "patrol": (patrol, p.started_at, pat)}
+
+
+def _checks(conn: Connection, lo: dt.date, hi: dt.date, kinds=KINDS) -> dict:
+    """{(kind, day, township): (rows, id sum, hash sum)} of the raw rows of days lo..hi."""
+    specs = _check_specs(conn.dialect.name)
+    out = {}
+    for kind in kinds:
+        table, col, h = specs[kind]
+        day = local_date(col)
+        for d, town, n, ids, hashes in conn.execute(
+                select(day, table.c.township_code, func.count(), func.sum(table.c.id), func.sum(h))
+                .where(col >= _start(lo), col < _start(hi + dt.timedelta(days=1)), table.c.township_code.isnot(None))
+                .group_by(day, table.c.township_code)):
+            out[(kind, d, town)] = (int(n), int(ids or 0), int(hashes or 0))
+    return out
+
+
+def _stored_checks(conn: Connection, lo: dt.date, hi: dt.date) -> dict:
+    c = rollup_check.c
+    return {(k, d, t): (n, ids, h) for k, d, t, n, ids, h in conn.execute(
+        select(c.kind, c.day, c.township_code, c.n, c.id_sum, c.hash_sum)
+        .where(c.day >= lo.isoformat(), c.day <= hi.isoformat()))}
+
+
+def _insert_checks(conn: Connection, found: dict) -> None:
+    rows = [{"kind": k, "day": d, "township_code": t, "n": v[0], "id_sum": v[1], "hash_sum": v[2]}
+            for (k, d, t), v in found.items()]
+    for i in range(0, len(rows), 5000):
+        conn.execute(insert(rollup_check), rows[i:i + 5000])
+
+
+def _store_checks(conn: Connection, lo: dt.date, hi: dt.date, kinds) -> None:
+    """Replace the stored checksums of `kinds` for days lo..hi with the raw rows' ones."""
+    found = _checks(conn, lo, hi, kinds)
+    conn.execute(delete(rollup_check).where(rollup_check.c.kind.in_(list(kinds)),
+                                            rollup_check.c.day >= lo.isoformat(),
+                                            rollup_check.c.day <= hi.isoformat()))
+    _insert_checks(conn, found)
+
+
+def ensure_tables(conn: Connection) -> None:
+    """The checksum table on a database whose rollups an older version built (no create_schema
+    ran yet): created empty; the first reconcile then re-derives its window once."""
+    rollup_check.create(conn, checkfirst=True)
+
+
 # --- bookkeeping --------------------------------------------------------------------
 
 def _max_ids(conn: Connection) -> dict[str, int]:
@@ -244,7 +389,7 @@ def _put_meta(conn: Connection, values: dict[str, str], at: dt.datetime) -> None
 
 def _first_day(conn: Connection) -> dt.date | None:
     first = [conn.execute(select(func.min(col))).scalar()
-             for col in (incident.c.reported_at, incident.c.closed_at, appeal.c.received_at)]
+             for col in (incident.c.reported_at, incident.c.closed_at, appeal.c.received_at, patrol.c.started_at)]
     first = [f for f in first if f is not None]
     return local_day(min(first)) if first else None
 
@@ -252,12 +397,15 @@ def _first_day(conn: Connection) -> dt.date | None:
 def rebuild(conn: Connection, now: dt.datetime) -> dict:
     """Derive every rollup from the raw rows (seed time, or an operator's repair; not a request)."""
     today = local_day(now)
+    ensure_tables(conn)
     ids = _max_ids(conn)
     for table in TABLES:
         conn.execute(delete(table))
     first = _first_day(conn)
     days = [] if first is None else [first + dt.timedelta(days=i) for i in range((today - first).days)]
     _write_days(conn, days, now)
+    for lo, hi in _day_span(days):
+        _store_checks(conn, lo, hi, ("patrol",))
     _raise_last(conn, _start(dt.date(1970, 1, 1)), _start(today), now)
     _put_meta(conn, {HORIZON_KEY: today.isoformat(), IDS_KEY: json.dumps(ids)}, now)
     for table in TABLES:  # planner statistics: without them PostgreSQL takes the rollups for empty
@@ -284,6 +432,7 @@ def redo_days(conn: Connection, days, now: dt.datetime) -> None:
     h = horizon(conn)
     days = sorted(d for d in set(days) if h is not None and d < h)
     if days:
+        ensure_tables(conn)
         _write_days(conn, days, now)
 
 
@@ -293,6 +442,7 @@ def catch_up(conn: Connection, now: dt.datetime, build_missing: bool = True) -> 
     h = horizon(conn)
     if h is None:
         return {"rebuilt": True, **rebuild(conn, now)} if build_missing else {"rebuilt": False}
+    ensure_tables(conn)
     today = local_day(now)
     raw = conn.execute(select(app_meta.c.value).where(app_meta.c.key == IDS_KEY)).scalar()
     seen = json.loads(raw) if raw else {}
@@ -304,6 +454,10 @@ def catch_up(conn: Connection, now: dt.datetime, build_missing: bool = True) -> 
     if days:
         _write_days(conn, days, now)
     # Running maxima: rows of the newly settled days, and back-dated ones (a max only grows).
+    # Patrol checksums only for the newly settled days: the re-derived grace and back-dated days
+    # only raise the maximum, so a deletion in them must still show as a mismatch.
+    for lo, hi in _day_span(settle):
+        _store_checks(conn, lo, hi, ("patrol",))
     if settle:
         _raise_last(conn, _start(h), _start(today), now)
     for d in sorted(back):
@@ -317,12 +471,142 @@ def catch_up(conn: Connection, now: dt.datetime, build_missing: bool = True) -> 
 
 def catch_up_engine(engine, now: dt.datetime, holder: str, seconds: float) -> dict | None:
     """One catch-up pass under the 'rollups' lease (None when another process holds it)."""
-    from . import lease
     with engine.begin() as conn:  # a short transaction: others must not wait on the lease row
         if not lease.try_take(conn, "rollups", holder, now, seconds):
             return None
     with engine.begin() as conn:
         return catch_up(conn, now)
+
+
+# --- the reconciler: corrections and deletions in settled days -------------------------------
+
+def _cells_by_day(cells) -> dict:
+    out: dict = {}
+    for d, t in cells:
+        out.setdefault(d, set()).add(t)
+    return out
+
+
+def _redo_cells(conn: Connection, inc_cells: set, app_cells: set, at: dt.datetime) -> None:
+    """Re-derive exactly these (day, township) cells of the day rollups from the raw rows."""
+    for table, cells, build, put in ((rollup_incident_day, inc_cells, _incident_cells, _insert_incident_cells),
+                                     (rollup_appeal_day, app_cells, _appeal_cells, _insert_appeal_cells)):
+        by_day = _cells_by_day(cells)
+        for lo, hi in _day_span([dt.date.fromisoformat(d) for d in by_day]):
+            names = [(lo + dt.timedelta(days=i)).isoformat() for i in range((hi - lo).days + 1)]
+            towns = set().union(*(by_day.get(n, set()) for n in names))
+            found = build(conn, lo, hi, at, towns)
+            for name in names:
+                if name in by_day:
+                    conn.execute(delete(table).where(table.c.day == name,
+                                                     table.c.township_code.in_(sorted(by_day[name]))))
+            put(conn, {k: v for k, v in found.items() if k[1] in by_day.get(k[0], ())})
+
+
+def _redo_last(conn: Connection, towns: set, lo: dt.date, h: dt.date, at: dt.datetime) -> int:
+    """Re-derive the latest valid patrol before the horizon of every grid of `towns` (a patrol
+    deleted or moved lowers it, which the running maximum cannot do). Reads the window's days
+    first and the older history only for the grids without a patrol in them."""
+    grids = list(conn.execute(select(region.c.code).where(region.c.level == "grid",
+                                                          region.c.township_code.in_(sorted(towns)))).scalars())
+    joined, g = _valid_grid(patrol)
+    base = (select(patrol.c.grid_code, func.max(patrol.c.started_at)).select_from(joined)
+            .where(quality.patrol_ok(at)).group_by(patrol.c.grid_code))
+    found = dict(conn.execute(base.where(g.c.township_code.in_(sorted(towns)),
+                                         patrol.c.started_at >= _start(lo), patrol.c.started_at < _start(h))).all())
+    older = [code for code in grids if found.get(code) is None]
+    for i in range(0, len(older), 500):
+        found.update(conn.execute(base.where(patrol.c.grid_code.in_(older[i:i + 500]),
+                                             patrol.c.started_at < _start(lo))).all())
+    for i in range(0, len(grids), 500):
+        conn.execute(delete(rollup_patrol_last).where(rollup_patrol_last.c.grid_code.in_(grids[i:i + 500])))
+    rows = [{"grid_code": k, "last_at": v} for k, v in found.items() if v is not None]
+    for i in range(0, len(rows), 5000):
+        conn.execute(insert(rollup_patrol_last), rows[i:i + 5000])
+    return len(grids)
+
+
+def reconcile(conn: Connection, now: dt.datetime, days: int | None = None) -> dict:
+    """Find the settled (day, township) cells of the last `days` settled days whose raw rows no
+    longer match the checksum stored when the cell was derived (a row updated, moved, deleted or
+    back-dated), and re-derive only those; run inside a transaction. A moved row changes two
+    cells (old and new), and both mismatch. Returns the counts of what it re-derived."""
+    h = horizon(conn)
+    if h is None:
+        return {"rollups": False}
+    ensure_tables(conn)
+    days = RECONCILE_DAYS if days is None else days
+    lo, hi = h - dt.timedelta(days=max(days, 0)), h - dt.timedelta(days=1)
+    out = {"from": lo.isoformat(), "until": h.isoformat(), "rollup_incident_day": 0, "rollup_appeal_day": 0,
+           "patrol_cells": 0, "rollup_patrol_last": 0}
+    if days <= 0:
+        return out
+    actual = _checks(conn, lo, hi)  # checksums first, then the cells (see _write_days)
+    stored = _stored_checks(conn, lo, hi)
+    zero = (0, 0, 0)
+    bad = {k for k in actual.keys() | stored.keys() if actual.get(k, zero) != stored.get(k, zero)}
+    # Days with no stored checksum at all (rollups an older version built): a cell whose rows
+    # were all deleted would have neither checksum, so such days are re-derived whole, once.
+    held = set()
+    for table in DAY_TABLES:
+        held.update(conn.execute(select(table.c.day).distinct()
+                                 .where(table.c.day >= lo.isoformat(), table.c.day <= hi.isoformat())).scalars())
+    unchecked = sorted(({d for _, d, _ in actual} | held) - {d for _, d, _ in stored})
+    if not bad and not unchecked:
+        return out
+    inc = {(d, t) for k, d, t in bad if k in ("incident", "incident_closed")}
+    app = {(d, t) for k, d, t in bad if k == "appeal"}
+    pat = {(d, t) for k, d, t in bad if k == "patrol"}
+    if unchecked:
+        _write_days(conn, [dt.date.fromisoformat(d) for d in unchecked], now)  # cells and their checksums
+        out["days_without_checksums"] = len(unchecked)
+        whole = set(unchecked)
+        out["rollup_incident_day"] = len({(d, t) for d, t in inc if d in whole})
+        out["rollup_appeal_day"] = len({(d, t) for d, t in app if d in whole})
+        inc = {c for c in inc if c[0] not in whole}
+        app = {c for c in app if c[0] not in whole}
+    _redo_cells(conn, inc, app, now)
+    if pat:
+        out["rollup_patrol_last"] = _redo_last(conn, {t for _, t in pat}, lo, h, now)
+    # The re-derived cells' checksums: every kind that feeds them.
+    redo = {(k, d, t) for d, t in inc for k in ("incident", "incident_closed")} | \
+        {("appeal", d, t) for d, t in app} | {("patrol", d, t) for d, t in pat}
+    for kind in KINDS:
+        by_day = _cells_by_day((d, t) for k, d, t in redo if k == kind)
+        for day, towns in by_day.items():
+            conn.execute(delete(rollup_check).where(rollup_check.c.kind == kind, rollup_check.c.day == day,
+                                                    rollup_check.c.township_code.in_(sorted(towns))))
+    _insert_checks(conn, {k: actual[k] for k in redo if k in actual})
+    out["rollup_incident_day"] += len(inc)
+    out["rollup_appeal_day"] += len(app)
+    out["patrol_cells"] = len(pat)
+    return out
+
+
+def reconcile_due(conn: Connection, every: float, wall: dt.datetime) -> bool:
+    """True when no reconcile pass has run in the last `every` seconds (real time, any process)."""
+    last = conn.execute(select(app_meta.c.value).where(app_meta.c.key == RECONCILED_KEY)).scalar()
+    try:
+        return last is None or (wall - dt.datetime.fromisoformat(last)).total_seconds() >= every
+    except ValueError:
+        return True
+
+
+def reconcile_engine(engine, now: dt.datetime, holder: str, seconds: float, every: float = 0,
+                     days: int | None = None) -> dict | None:
+    """One reconcile pass under the 'rollups' lease (None when another process holds it), when
+    the last pass by any process is at least `every` seconds old ({"due": False} otherwise)."""
+    with engine.begin() as conn:
+        if not lease.try_take(conn, "rollups", holder, now, seconds):
+            return None
+        if every > 0 and not reconcile_due(conn, every, wall_clock()):
+            return {"due": False}
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # maintenance, not a request: the app's 15 s limit is not for it
+            conn.exec_driver_sql("SET LOCAL statement_timeout = '10min'")
+        out = reconcile(conn, now, days)
+        _put_meta(conn, {RECONCILED_KEY: wall_clock().isoformat()}, now)
+        return out
 
 
 # --- reading ------------------------------------------------------------------------
@@ -354,21 +638,26 @@ def day_sums(conn: Connection, table, level: str, code: str, first: dt.date, unt
 
 
 def _main() -> int:
-    """`python -m data_access.rollups catch-up|rebuild --db URL [--now ISO]`."""
+    """`python -m data_access.rollups catch-up|rebuild|reconcile --db URL [--now ISO] [--days N]`."""
     import argparse
 
     from .engine import create_schema, make_engine
     from .timeutil import now as clock_now
     from .timeutil import parse_instant
-    ap = argparse.ArgumentParser(description="Settle or rebuild the rollups.")
-    ap.add_argument("action", choices=("catch-up", "rebuild"))
+    ap = argparse.ArgumentParser(description="Settle, reconcile or rebuild the rollups.")
+    ap.add_argument("action", choices=("catch-up", "rebuild", "reconcile"))
     ap.add_argument("--db")
     ap.add_argument("--now", help="ISO time (default: now)")
+    ap.add_argument("--days", type=int, default=RECONCILE_DAYS,
+                    help=f"reconcile: settled days to compare (default {RECONCILE_DAYS})")
     args = ap.parse_args()
     engine = make_engine(args.db, statement_timeout_ms=0)
     create_schema(engine)
     at = parse_instant(args.now) if args.now else clock_now()
     with engine.begin() as conn:
-        print((rebuild if args.action == "rebuild" else catch_up)(conn, at))
+        if args.action == "reconcile":
+            print(reconcile(conn, at, args.days))
+        else:
+            print((rebuild if args.action == "rebuild" else catch_up)(conn, at))
     return 0
 
