@@ -184,8 +184,8 @@ def test_wfx004_alarm_banner_is_one_line_and_the_overview_fits(dash_duo, dec_db,
         var b = document.getElementById('alarm-banner-body'), br = b.getBoundingClientRect();
         var r = b.querySelector('.alarm-reason');
         var lh = parseFloat(getComputedStyle(b).fontSize) * 1.6;
-        var ticker = document.getElementById('ov-ticker').closest('.card').getBoundingClientRect();
-        var trend = document.getElementById('ov-trend').closest('.card').getBoundingClientRect();
+        var ticker = document.getElementById('ov-ticker').closest('.card, .wall-panel').getBoundingClientRect();
+        var trend = document.getElementById('ov-trend').closest('.card, .wall-panel').getBoundingClientRect();
         return {s: s, bannerH: br.height / s, lineH: lh, fTop: f.top, fBottom: f.bottom,
                 reasonClipped: r.scrollWidth > r.clientWidth, reasonTop: r.getBoundingClientRect().top,
                 bannerText: b.textContent, tickerBottom: ticker.bottom, trendBottom: trend.bottom,
