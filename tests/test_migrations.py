@@ -217,6 +217,24 @@ def test_mig005_processes_starting_at_once(empty_url):
             e.dispose()
 
 
+def test_mig005b_a_start_waits_past_one_lock_timeout(tmp_path):
+    """A migration lock held longer than one busy_timeout: the start waits and then migrates
+    (it failed with "database is locked" in CI on a loaded machine)."""
+    import sqlite3
+    path = tmp_path / "held.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # another process in the middle of its migration
+    impatient = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.2})
+    released = threading.Timer(1.5, lambda: (holder.execute("COMMIT"), holder.close()))
+    released.start()
+    try:
+        assert migrate(impatient) == "upgraded"
+        assert _revision(impatient) == migrations.head()
+    finally:
+        released.join()
+        impatient.dispose()
+
+
 def test_mig006_dropped_table_recreated_and_reseed(engine):
     """A table dropped behind Alembic's back comes back; drop_schema forgets the version too."""
     create_schema(engine)

@@ -16,8 +16,9 @@ so it cannot collide with a source system's own `alembic_version`.
 Two processes starting at once: the work runs in one transaction that first takes a lock —
 `pg_advisory_xact_lock` on PostgreSQL, `BEGIN IMMEDIATE` (the write lock) on SQLite — and looks at
 the version again under it, so the second process waits and then finds nothing to do. A wait
-longer than the statement timeout (PostgreSQL) or busy_timeout (SQLite) fails with a
-DatabaseError, which the app's start logs; the first process still finishes the work.
+longer than the statement timeout (PostgreSQL) or busy_timeout (SQLite) is tried again, for
+up to LOCK_WAIT_SECONDS in all (a loaded machine made single waits run out); after that it
+fails with a DatabaseError, which the app's start logs; the first process still finishes.
 
 Making a change: docs/deployment.md ("Schema changes of the dashboard's own tables").
 """
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, inspect
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 from .. import schema
 
@@ -125,8 +128,30 @@ def _state(conn: Connection) -> tuple[str | None, set[str]]:
     return (current(conn) if VERSION_TABLE in tables else None), tables
 
 
+LOCK_WAIT_SECONDS = 180  # a start waits this long in all for another process's migration
+
+
+def _lock_timed_out(exc: OperationalError) -> bool:
+    """A wait for the migration lock that ran past busy_timeout / statement_timeout."""
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return "database is locked" in str(orig) or code in ("57014", "55P03")  # query canceled, lock not available
+
+
 def upgrade(engine: Engine) -> str:
-    """Bring the own tables to head. Returns "current", "upgraded" or "newer" (left alone)."""
+    """Bring the own tables to head. Returns "current", "upgraded" or "newer" (left alone).
+    Waiting for another process's migration is retried (it failed starts in CI under load)."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while True:
+        try:
+            return _upgrade(engine)
+        except OperationalError as exc:
+            if not _lock_timed_out(exc) or time.monotonic() > deadline:
+                raise
+            log.info("waiting for another process's migration of the dashboard tables")
+
+
+def _upgrade(engine: Engine) -> str:
     from alembic import command
     target = head()
     known = {s.revision for s in _script().walk_revisions()}
