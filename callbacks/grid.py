@@ -8,6 +8,7 @@ from dash.exceptions import PreventUpdate
 from data_access import DatabaseError, RegionError, grid, privacy
 from dashboard import access, auth, runtime
 from layouts import grid as view
+from layouts import wall_grid as wall
 from services.grid import SNAPSHOT
 
 from . import live
@@ -25,6 +26,12 @@ def page(code: str):
     unmask = view.unmask_panel(snap["profile"]["workers"]) if runtime.can("unmask") else None
     return view.grid_frame(code, runtime.setting("REFRESH_SECONDS"), _body(snap), live.first_state(snap),
                            snap["as_of"], unmask)
+
+
+def wall_page(code: str):
+    snap = live.snapshot(SNAPSHOT, code)
+    return wall.wall_page(code, runtime.setting("REFRESH_SECONDS"), snap["chain"], snap["profile"],
+                          snap["summary"], live.first_state(snap), snap["as_of"])
 
 
 def unmask(n_clicks, worker_id, reason):
@@ -55,7 +62,11 @@ def unmask(n_clicks, worker_id, reason):
                       html.Small("（已记录查看事由）", className="ms-2 text-muted")], color="info", id="unmask-shown")
 
 
-def tick(_n, code, state):
+def tick(_n, code, state, layout=None):
+    """`layout` says which composition the screen shows: "wall", else the desk's."""
+    if layout == "wall":
+        return live.tick(SNAPSHOT, code, state, lambda snap: [wall.body(snap["chain"], snap["profile"],
+                                                                        snap["summary"])], 1)
     return live.tick(SNAPSHOT, code, state, lambda snap: [_body(snap)], 1)
 
 
@@ -65,8 +76,8 @@ def register(app) -> None:
                  prevent_initial_call=True, audit="unmask")(unmask)
     access.callback(app, access.READ, Output("grid-body", "children"), Output("grid-updated", "children"),
                  Output("grid-state", "data"), Input("grid-tick", "n_intervals"),
-                 State("grid-code", "data"), State("grid-state", "data"),
+                 State("grid-code", "data"), State("grid-state", "data"), State("grid-layout", "data"),
                  prevent_initial_call=True)(tick)
 
 
-VIEW = View("/grid/<code>", "一格一档", page, register, snapshots=(SNAPSHOT,))
+VIEW = View("/grid/<code>", "一格一档", page, register, wall_page=wall_page, snapshots=(SNAPSHOT,))

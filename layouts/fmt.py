@@ -29,3 +29,8 @@ def clock(instant: dt.datetime | None) -> str:
 
 def stamp(instant: dt.datetime | None) -> str:
     return "—" if instant is None else instant.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def short_stamp(instant: dt.datetime | None) -> str:
+    """Month, day and time: for lists of recent days, where the year is noise."""
+    return "—" if instant is None else instant.astimezone(SHANGHAI).strftime("%m-%d %H:%M")

@@ -89,6 +89,7 @@ def _recent(title: str, id_: str, head: list[str], rows: list[list]):
 def grid_frame(code: str, refresh_seconds: int, content, state: dict, as_of, unmask=None):
     """The live frame of a grid page: a tick re-renders the body only when its data changed."""
     return html.Div([dcc.Store(id="grid-code", data=code), dcc.Store(id="grid-state", data=state),
+                     dcc.Store(id="grid-layout", data="desk"),
                      dcc.Interval(id="grid-tick", interval=refresh_seconds * 1000),
                      html.Div(updated_badge(as_of), id="grid-updated", className="float-end"),
                      html.Div(content, id="grid-body"), unmask])

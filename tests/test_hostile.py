@@ -611,7 +611,7 @@ def _bug(name, label, who, inputs, state, changed, reason):
          "('background refresh of rg:overview:... failed'); same in the incident, patrol, worker, "
          "opinion and grid ticks"),
     _bug("grid-tick-not-a-grid-starts-background-refresh", "grid-body.children<-grid-tick.n_intervals", "duty",
-         [1], ["450800", {"sig": "x"}], "grid-tick.n_intervals",
+         [1], ["450800", {"sig": "x"}, "desk"], "grid-tick.n_intervals",
          "callbacks/live.py: the same background refresh runs for a grid tick whose code is no grid "
          "('450800'): RegionNotFound logged with a traceback per request"),
     _bug("switch-measure-bad-region", "ov-map.figure<-ov-measure.value", "duty", ["incidents_today"],

@@ -127,3 +127,23 @@ def test_view008_the_navigation_offers_only_what_the_role_may_open(app):
         r = call(c, app, key, ["/"])
         seen[user] = r.get_json()["response"]["nav-wall"]["style"]
     assert seen == {"city_duty": None, "city_analyst": {"display": "none"}}, seen
+
+
+def test_view010_the_grid_wall_ticks_with_its_own_layout(app, client, conn):
+    """一格一档 on the wall: the page is the wall composition, and its tick re-renders the body with
+    the wall's layout (not the desk's cards), told by the grid-layout store; any other value of
+    that store is the desk's."""
+    grid = conn.exec_driver_sql("SELECT code FROM region WHERE level = 'grid' ORDER BY code LIMIT 1").scalar()
+    wall = _route(client, app, f"/grid/{grid}", "?screen=1")
+    assert "wall-grid-profile" in wall and '"grid-layout"' in wall and '"data": "wall"' in wall
+    desk = _route(client, app, f"/grid/{grid}", "")
+    assert "wall-grid-profile" not in desk and '"data": "desk"' in desk
+    key = find(app, "grid-body.children")
+    bodies = {}
+    for layout in ("wall", "desk", {"x": 1}, None):
+        r = call(client, app, key, [1], [grid, {"sig": "stale"}, layout])
+        assert r.status_code == 200, (layout, r.status_code)
+        bodies[json.dumps(layout)] = json.dumps(r.get_json()["response"]["grid-body"], ensure_ascii=False)
+    assert "wall-grid-profile" in bodies['"wall"'] and "wall-facts" in bodies['"wall"']
+    for other in ('"desk"', '{"x": 1}', "null"):
+        assert "wall-grid-profile" not in bodies[other] and "kpi-card" in bodies[other], other

@@ -17,6 +17,7 @@ WALLS = {
     "patrols": ("/patrols?region=450800&screen=1", "#pat-map canvas"),
     "overview": ("/?region=450800&screen=1", "#ov-map canvas"),
     "incidents": ("/incidents?region=450800&screen=1", "#inc-sankey .main-svg"),
+    "grid": ("/grid/450802001003001?screen=1", "#grid-recent-incidents"),
 }
 
 # Measured in canvas pixels (CSS px before the canvas is scaled to the screen).
