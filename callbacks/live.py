@@ -169,7 +169,7 @@ def tick(snapshot: Snapshot, code: str | None, state: dict | None,
             scope, now, seconds, run = _runner(snapshot, code)
             entry = cache.current_value(snapshot.kind, scope.code, code, now, seconds, run)
         else:
-            quick = _from_signature(snapshot, code, state, render, variant)
+            quick = _from_signature(snapshot, code, state, render, variant, n_outputs)
             if quick is not None:
                 return quick
             entry = _entry(snapshot, code)
@@ -181,7 +181,7 @@ def tick(snapshot: Snapshot, code: str | None, state: dict | None,
                           {**state, "stale_since": since}]
     snap = entry["snap"]
     if entry["sig"] == state.get("sig") and not stale:
-        raise PreventUpdate
+        return _unchanged(state, snap["as_of"], n_outputs)
     return _answer(rendered(snapshot, code, entry, render, variant), entry["sig"], snap["as_of"], state)
 
 
@@ -201,6 +201,21 @@ def _check_region(scope, code, snapshot: Snapshot) -> None:
     seen.add(key)
 
 
+CHECKED_SECONDS = 60  # how often an unchanged screen is told its data is still current
+
+
+def _unchanged(state: dict, as_of: dt.datetime, n_outputs: int) -> list:
+    """Nothing changed: an empty 204, except at most once a minute the badge alone, so that
+    数据更新于 tells when the data was last checked (a quiet village is live, not stale)."""
+    try:
+        shown = dt.datetime.fromisoformat(state.get("ok_at"))
+    except (TypeError, ValueError):
+        shown = None
+    if shown is not None and (as_of - shown).total_seconds() < CHECKED_SECONDS:
+        raise PreventUpdate
+    return [no_update] * n_outputs + [updated_badge(as_of), {**state, "ok_at": as_of.isoformat()}]
+
+
 def _answer(out: dict, sig: str, as_of: dt.datetime, state: dict) -> list:
     """The outputs the screen does not have yet, the badge, and the new state."""
     had = state.get("parts") if isinstance(state.get("parts"), list) else []
@@ -209,7 +224,7 @@ def _answer(out: dict, sig: str, as_of: dt.datetime, state: dict) -> list:
     return values + [updated_badge(as_of), {"sig": sig, "ok_at": as_of.isoformat(), "parts": out["hashes"]}]
 
 
-def _from_signature(snapshot: Snapshot, code, state, render, variant) -> list | None:
+def _from_signature(snapshot: Snapshot, code, state, render, variant, n_outputs: int) -> list | None:
     """The cheap path of a tick: the signature (this bucket's, else the latest while this one is
     computed in a thread) and, when it changed, the shared rendering — never the snapshot.
     None when neither is in the cache (the caller takes the full path)."""
@@ -227,7 +242,7 @@ def _from_signature(snapshot: Snapshot, code, state, render, variant) -> list | 
         return None
     sig, as_of = head[0], dt.datetime.fromisoformat(head[1])
     if sig == state.get("sig"):
-        raise PreventUpdate  # unchanged: the answer is an empty 204
+        return _unchanged(state, as_of, n_outputs)
     if variant is None:
         return None
     out = cache.peek_latest(f"{kind}#render:{variant}:{sig}", scope.code, code)

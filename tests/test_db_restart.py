@@ -153,7 +153,7 @@ class Screens:
             r = self._call("op-state.data", [1], ["450800", state, None, None])
             out = ("op-updated", "op-state")
         else:
-            r = self._call("grid-state.data", [1], [self.grid, state])
+            r = self._call("grid-state.data", [1], [self.grid, state, "desk"])
             out = ("grid-updated", "grid-state")
         if r.status_code == 204:
             return None

@@ -147,3 +147,24 @@ def test_view010_the_grid_wall_ticks_with_its_own_layout(app, client, conn):
     assert "wall-grid-profile" in bodies['"wall"'] and "wall-facts" in bodies['"wall"']
     for other in ('"desk"', '{"x": 1}', "null"):
         assert "wall-grid-profile" not in bodies[other] and "kpi-card" in bodies[other], other
+
+
+def test_view011_an_unchanged_screen_learns_its_data_is_current_once_a_minute(app, client):
+    """数据更新于 says when the data was last checked, not last changed: an unchanged tick is an
+    empty 204, except that a screen whose badge is a minute old gets the badge (and nothing else)."""
+    import datetime as dt
+    key = find(app, "ov-state.data")
+    n_in = len(app.callback_map[key]["state"])
+    first = call(client, app, key, [1], ["450800", {"sig": "x"}] + [None] * (n_in - 2))
+    assert first.status_code == 200
+    state = first.get_json()["response"]["ov-state"]["data"]
+    again = call(client, app, key, [1], ["450800", state] + [None] * (n_in - 2))
+    assert again.status_code == 204
+    old = {**state, "ok_at": (dt.datetime.fromisoformat(state["ok_at"]) - dt.timedelta(seconds=61)).isoformat()}
+    r = call(client, app, key, [1], ["450800", old] + [None] * (n_in - 2))
+    assert r.status_code == 200
+    response = r.get_json()["response"]
+    assert set(response) == {"ov-updated", "ov-state"}, sorted(response)  # the badge alone
+    assert "数据更新于" in json.dumps(response["ov-updated"], ensure_ascii=False)
+    assert response["ov-state"]["data"]["ok_at"] == state["ok_at"]
+    assert response["ov-state"]["data"]["sig"] == state["sig"]
