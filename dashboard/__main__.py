@@ -1,4 +1,4 @@
-"""Command line: python -m dashboard {run,seed,simulate,quality,warnings,migrate} …"""
+"""Command line: python -m dashboard {run,seed,simulate,quality,warnings,migrate,users,channels,…} …"""
 from __future__ import annotations
 
 import argparse
@@ -50,6 +50,8 @@ def main(argv=None) -> int:
     opinion_cli.add_parser(sub)
     from dashboard.briefing import cli as briefing_cli
     briefing_cli.add_parser(sub)
+    from dashboard import notify
+    notify.add_parser(sub)
 
     args = parser.parse_args(argv)
     if args.command == "run":
@@ -89,6 +91,8 @@ def main(argv=None) -> int:
         return opinion_cli.run(args)
     if args.command == "briefing":
         return briefing_cli.run(args)
+    if args.command == "channels":
+        return notify.run(args)
     return 0
 
 

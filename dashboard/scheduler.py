@@ -5,7 +5,9 @@ evaluate per interval, so several gunicorn workers or hosts do not duplicate wor
 Off unless WARNINGS_EVALUATE_SECONDS > 0 (tests and read-only replicas leave it off).
 Each interval: the rollups' catch-up; every ROLLUPS_RECONCILE_SECONDS (real time, whichever
 process holds the 'rollups' lease) their reconcile pass (corrections and deletions in settled
-days, data_access/rollups.py); the warning rules; the text readings.
+days, data_access/rollups.py); the warning rules; the text readings. Beside it, a second thread
+delivers the off-screen alerts every ALERTS_DELIVER_SECONDS (dashboard/notify.py), so a slow
+receiver never delays the rules.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from data_access import DatabaseError, lease, opinion_readings, rollups, warning_desk, warnings
 from data_access.engine import create_schema
 from data_access.timeutil import now as clock_now
+
+from . import notify, settings
 
 log = logging.getLogger(__name__)
 
@@ -58,19 +62,50 @@ def reconcile_once(engine: Engine, seconds: float, every: float, holder: str | N
     return result
 
 
+def deliver_alerts(engine: Engine, config: notify.Config) -> dict | None:
+    """One pass of the off-screen alerts worker; None when the database did not answer."""
+    try:
+        counts = notify.deliver_once(engine, clock_now, config)
+    except IntegrityError:  # two processes planned the same deliveries at once: the next pass goes on
+        log.info("alerts: another worker is planning")
+        return None
+    except DatabaseError as exc:
+        log.warning("alerts: database unavailable (%s)", type(exc).__name__)
+        return None
+    if counts["sent"] or counts["failed"]:
+        log.info("alerts: %s", counts)
+    return counts
+
+
+def _alerts_loop(engine: Engine, seconds: float, config: notify.Config, defer, stop: threading.Event) -> None:
+    while not stop.wait(seconds):  # first pass after one interval: the evaluator prepares the tables
+        if defer is not None and _deferring(defer):
+            continue
+        try:
+            deliver_alerts(engine, config)
+        except Exception:  # a bug must not stop the deliveries for good
+            log.exception("alerts delivery failed")
+
+
 def start(engine: Engine, seconds: float, defer: Callable[[], bool] | None = None,
-          reconcile_seconds: float | None = None) -> threading.Event | None:
+          reconcile_seconds: float | None = None, alerts_seconds: float | None = None) -> threading.Event | None:
     """Start the evaluator thread; set the returned event to stop it. While `defer()` says so
     (a web worker while a refresher process beats) the thread leaves the work to that process:
     a 2-3 s evaluation holding a web worker's interpreter made its screens' ticks wait.
     `reconcile_seconds`: the rollups' reconcile period (None: the ROLLUPS_RECONCILE_SECONDS
-    setting; 0: never)."""
+    setting; 0: never). `alerts_seconds`: the off-screen alerts' period (None: the
+    ALERTS_DELIVER_SECONDS setting; 0: off)."""
     if seconds <= 0:
         return None
+    values = settings.load()
     if reconcile_seconds is None:
-        from dashboard import settings
-        reconcile_seconds = float(settings.load()["ROLLUPS_RECONCILE_SECONDS"])
+        reconcile_seconds = float(values["ROLLUPS_RECONCILE_SECONDS"])
+    if alerts_seconds is None:
+        alerts_seconds = float(values["ALERTS_DELIVER_SECONDS"])
     stop = threading.Event()
+    if alerts_seconds > 0:
+        threading.Thread(target=_alerts_loop, args=(engine, alerts_seconds, notify.Config.from_settings(values),
+                                                    defer, stop), name="alerts-delivery", daemon=True).start()
 
     def loop():
         try:

@@ -53,6 +53,21 @@ SETTINGS = (
     Setting("ROLLUPS_RECONCILE_SECONDS", 900,
             "Seconds between the rollups' reconcile passes (corrections and deletions in settled days reach "
             "every figure); run by the scheduler thread under the rollups lease; 0 = never."),
+    Setting("ALERTS_DELIVER_SECONDS", 15,
+            "Seconds between passes of the off-screen alerts worker (dashboard/notify.py), which runs in the "
+            "scheduler's process (so only when WARNINGS_EVALUATE_SECONDS > 0); 0 = off."),
+    Setting("ALERTS_TIMEOUT_SECONDS", 10, "Timeout of every network call of an alert delivery (webhook, SMTP)."),
+    Setting("ALERTS_RETRY_SECONDS", 60, "Wait after a failed delivery attempt; doubled after each further failure …"),
+    Setting("ALERTS_RETRY_MAX_SECONDS", 3600, "… up to this many seconds."),
+    Setting("ALERTS_MAX_ATTEMPTS", 8, "Attempts of one delivery before it is given up (logged as failed)."),
+    Setting("ALERTS_LINK_BASE", "", "The app's address as people reach it (https://…); adds a link to the desk "
+            "to each alert; empty = no link."),
+    Setting("SMTP_HOST", "", "SMTP server of the e-mail alert channels; empty = e-mail channels cannot deliver."),
+    Setting("SMTP_PORT", 25, "SMTP server port."),
+    Setting("SMTP_USER", "", "SMTP login; empty = no login."),
+    Setting("SMTP_PASSWORD", "", "SMTP password (with SMTP_USER)."),
+    Setting("SMTP_FROM", "", "Sender address of alert e-mails."),
+    Setting("SMTP_STARTTLS", 0, "1: upgrade the SMTP connection with STARTTLS (certificate verified) before login."),
     Setting("DASHBOARD_NOW", "", "Pretend it is this ISO time (replay, reproducible tests); empty = real time."),
 )
 

@@ -356,5 +356,55 @@ wall_assignment = Table(
     Column("version", Integer, nullable=False),
 )
 
+# Alerts off-screen (dashboard/notify.py, data_access/alert_channels.py): named channels a red/orange
+# warning is pushed to, one row per (channel, warning) and one log row per delivery attempt.
+ALERT_CHANNEL_KINDS = ("wecom", "dingtalk", "email")
+
+alert_channel = Table(
+    "alert_channel", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(12), nullable=False),  # ALERT_CHANNEL_KINDS
+    Column("region_code", String(15), nullable=False),  # receives warnings inside this subtree
+    Column("min_level", String(8), nullable=False),  # "red" or "orange" (red and orange)
+    Column("target", Text, nullable=False),  # webhook URL (its key is a secret too), or e-mail addresses
+    Column("secret", Text),  # DingTalk signing secret; never printed back
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64)),
+)
+
+# The key is the idempotence: a (channel, warning, raising) is planned once by any number of
+# processes (an insert that ignores the duplicate), and an attempt is claimed by a conditional UPDATE.
+alert_delivery = Table(
+    "alert_delivery", metadata,
+    Column("channel_id", Integer, primary_key=True, autoincrement=False),
+    Column("warning_id", Integer, primary_key=True, autoincrement=False),
+    Column("raised_at", UTCDateTime, primary_key=True),  # warning.created_at: a reopened warning is news again
+    Column("status", String(8), nullable=False),  # pending / sending / sent / failed (gave up)
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", UTCDateTime),  # next attempt due (or a claim's expiry while sending)
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_alert_delivery_due", "status", "next_at"),
+)
+
+alert_delivery_log = Table(
+    "alert_delivery_log", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("warning_id", Integer),  # NULL: a test message (python -m dashboard channels test)
+    Column("channel_id", Integer, nullable=False),
+    Column("channel_name", String(64), nullable=False),  # readable after the channel is removed
+    Column("attempt", Integer, nullable=False),
+    Column("status", String(8), nullable=False),  # sent / error
+    Column("code", Integer),  # HTTP status or SMTP reply code
+    Column("reply", Text),  # the receiver's answer, cut short
+    Column("error", Text),
+    Column("at", UTCDateTime, nullable=False),
+    Column("next_at", UTCDateTime),  # the retry this failure scheduled; NULL when sent or given up
+    Index("ix_alert_delivery_log_warning", "warning_id", "at"),
+    Index("ix_alert_delivery_log_at", "at"),
+)
+
 OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, app_session, audit_log, appeal_reading,
-              wall_assignment)
+              wall_assignment, alert_channel, alert_delivery, alert_delivery_log)
