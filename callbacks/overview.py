@@ -58,14 +58,14 @@ def render(snap: dict, measure: str) -> list:
     trend = values_patch({"traces": [{"x": days, "y": [d["reported"] for d in snap["trend"]]},
                                      {"x": days, "y": [d["closed"] for d in snap["trend"]]}]})
     return kpis + [_map_patch(children, measure), view.children_table(children), trend,
-                   view.ticker(snap["ticker"])]
+                   view.ticker(snap["ticker"]), view.barometer_parts(summary)]
 
 
 def tick(_n, code, state, measure):
     measure = view.measure_of(measure)
     # The measure is part of the rendering: one rendering per (snapshot, measure) for all screens.
     return live.tick(SNAPSHOT, code, state, lambda snap: render(snap, measure),
-                     len(KPI_OUTPUTS) + 4, variant=measure)
+                     len(KPI_OUTPUTS) + 5, variant=measure)
 
 
 def switch_measure(measure, code):
@@ -96,7 +96,7 @@ def drill(click, search=None):
 def register(app) -> None:
     access.callback(app, access.READ, 
         *KPI_OUTPUTS, Output("ov-map", "figure"), Output("ov-children", "children"),
-        Output("ov-trend", "figure"), Output("ov-ticker", "children"),
+        Output("ov-trend", "figure"), Output("ov-ticker", "children"), Output("ov-barometer", "children"),
         Output("ov-updated", "children"), Output("ov-state", "data"),
         Input("ov-tick", "n_intervals"), State("ov-region", "data"), State("ov-state", "data"),
         State("ov-measure", "value"), prevent_initial_call=True,

@@ -236,6 +236,9 @@ def barometer(appeals_7d, prev_28d, negative_7d, rated_7d, negative_28d, rated_2
     return {"barometer_index": round(index, 1), "volume_score": round(volume, 1),
             "mood_score": round(mood, 1), "satisfaction_score": round(sat, 1),
             "volume_ratio": round(ratio, 3),
+            # the absolute figures behind the relative index (shown beside it)
+            "appeals_per_day_7d": round((appeals_7d or 0) / 7.0, 1),
+            "appeals_per_day_28d": round(baseline, 1),
             "negative_share_7d": None if share_7d is None else round(share_7d, 4),
             "negative_share_28d": None if share_28d is None else round(share_28d, 4)}
 

@@ -12,11 +12,13 @@ its text through `dashboard.opinion_text` (cached per text), so the view is
 right before any backfill has run. A stored label always wins over a reading.
 Appeals that cannot be read (no text) keep NULL: topic 未分类, and no sentiment,
 which leaves them out of every sentiment share. The hot words of the week come
-from every appeal's text.
+from every appeal's text, read against the region's own previous 28 days.
 
-`metrics` (the overview, the API, the warning rules) counts stored labels only;
-the two agree once `python -m dashboard opinion backfill` has filled the NULLs,
-and the view shows the stored-only index beside its own when they differ.
+One label, one number (issue #17): the KPI cards, the barometer index and the
+children's ranking are `metrics`' own figures (stored labels), as on the overview,
+the API, the warning rules and the briefing. The readings that add sentiments
+read from text are shown beside them under their own labels (`with_text`); the
+two agree once `python -m dashboard opinion backfill` has filled the NULLs.
 """
 from __future__ import annotations
 
@@ -29,9 +31,9 @@ from sqlalchemy.engine import Connection
 from . import metrics, opinion_readings, quality, regions
 from .opinion_readings import place_names  # noqa: F401 - also the backfill's place dictionary
 from .privacy import mask_text
-from .schema import appeal, region
+from .schema import appeal, appeal_reading, region
 from .scope import Scope, child_column, in_region, resolve
-from .stats import poisson_tail
+from .stats import log_odds_z, poisson_tail
 from .timeutil import day_start, local_date, local_day
 from .vocabulary import APPEAL_KPIS, TOPICS, UNCLASSIFIED_TOPIC
 
@@ -46,7 +48,11 @@ RISING_MIN = 5       # ... and at least this many appeals: the topic is rising (
 RECENT_LIMIT = 50
 RECENT_WINDOWS = (1, 7, 35, None)  # days; widen until the list is full
 READ_DAYS = 35       # unlabelled appeals this recent are read from their text (the barometer's span)
-HOT_WORDS = 15       # words in the hot-word chart
+HOT_WORDS = 15       # words in the hot-word chart at most
+HOT_MIN = 3          # a hot word is carried by at least this many appeals this week ...
+HOT_LIFT = 1.5       # ... at least this many times its baseline rate ...
+HOT_Z = 2.0          # ... with a log-odds z at least this (a steady word reaches neither by chance)
+HOT_PRIOR = 100.0    # pseudo-appeals of the informative prior on each side (stats.log_odds_z)
 WORD_MAX = 12        # longest word a click may ask for
 
 
@@ -284,36 +290,34 @@ def _with_readings(raw: dict, unread: list[dict], now: dt.datetime) -> dict:
 
 def _headline(conn: Connection, r, now: dt.datetime, unread: list[dict]) -> dict:
     raw = metrics.appeal_counts(conn, r, now).get(r.code, {})
-    stored = _appeal_part(raw)
-    out = _appeal_part(_with_readings(raw, unread, now))
-    # What the overview, the API and the warning rules show (stored labels only).
-    out["stored"] = {k: stored[k] for k in ("negative_share_today", "barometer_index")}
+    # Under the shared labels, metrics' own figures (stored labels: the overview, the API, the
+    # warning rules and the briefing show the same); the readings that include sentiments read
+    # from text have their own labels (vocabulary.WITH_TEXT_LABELS).
+    out = _appeal_part(raw)
+    read = _appeal_part(_with_readings(raw, unread, now))
+    out["with_text"] = {"negative_share_today": read["negative_share_today"],
+                        "barometer_index": read["barometer_index"], "barometer": read["barometer"]}
     out["read_35d"] = sum(u["sentiment_read"] for u in unread)
     return out
 
 
 def headline(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
-    """The appeal KPIs and barometer of metrics.summary, with the sentiments of unlabelled appeals
-    read from their text; `stored` holds metrics' own (stored-only) share and index."""
+    """The appeal KPIs and barometer of metrics.summary (stored labels), and under `with_text`
+    the same formulas with the sentiments of unlabelled appeals read from their text."""
     r = resolve(conn, scope, code)
     return _headline(conn, r, now, _unread(conn, r, now))
 
 
-def _children(conn: Connection, scope: Scope, r, now: dt.datetime, unread: list[dict]) -> list[dict]:
+def _children(conn: Connection, scope: Scope, r, now: dt.datetime) -> list[dict]:
     raw = metrics.appeal_counts(conn, r, now, by_child=True)
-    per_child: dict[str, list[dict]] = {}
-    for u in unread:
-        per_child.setdefault(u["child"], []).append(u)
-    return [{"code": c.code, "name": c.name, "level": c.level,
-             **_appeal_part(_with_readings(raw.get(c.code, {}), per_child.get(c.code, []), now))}
+    return [{"code": c.code, "name": c.name, "level": c.level, **_appeal_part(raw.get(c.code, {}))}
             for c in regions.children(conn, scope, r)]
 
 
 def children(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> list[dict]:
-    """Per child (code order, children without appeals included): the appeal KPIs of metrics.by_child,
-    with read sentiments as in `headline`."""
+    """Per child (code order, children without appeals included): the appeal KPIs of metrics.by_child."""
     r = resolve(conn, scope, code)
-    return _children(conn, scope, r, now, _unread(conn, r, now))
+    return _children(conn, scope, r, now)
 
 
 # --- hot words -------------------------------------------------------------------
@@ -337,43 +341,89 @@ def _week_readings(conn: Connection, r, now: dt.datetime, unread: list[dict], by
     return out
 
 
-def _hot_words(week: list[dict], limit: int = HOT_WORDS) -> list[dict]:
-    """Words in the most appeals this week: how many, the negative share among them, their main topic."""
+def word_baseline(conn: Connection, r, now: dt.datetime, by: str | None = None) -> dict:
+    """The hot words' baseline: appeals, and appeals per keyword, over the 28 whole local days
+    before the week's first day (stable within a local day, so a caller may keep it for the day).
+    Keywords come from the stored readings; only appeals without one are read here, and only
+    their text is fetched."""
+    received = appeal.c.received_at
+    hi = day_start(now - dt.timedelta(days=WEEK))
+    lo = hi - dt.timedelta(days=BASELINE_DAYS)
+    joined, located = in_region(appeal, r)
+    content = case((appeal_reading.c.appeal_id.is_(None), appeal.c.content)).label("content")
+    stmt = (select(appeal.c.id, content, *opinion_readings.COLUMNS)
+            .select_from(opinion_readings.joined_with(joined, by or reader(conn)))
+            .where(located, quality.appeal_ok(now), received >= lo, received < hi))
+    read = _lazy_read(conn)
+    words: Counter = Counter()
+    n = 0
+    for row in conn.execute(stmt):
+        n += 1
+        reading = _reading(row, read)
+        if reading is not None:
+            words.update(set(reading.keywords))
+    return {"appeals": n, "words": dict(words), "since": lo.isoformat(), "until": hi.isoformat()}
+
+
+def _hot_words(week: list[dict], base: dict, limit: int = HOT_WORDS) -> list[dict]:
+    """The week's words that stand out against the region's own baseline (docs/opinion.md): at
+    least HOT_MIN appeals, HOT_LIFT times the baseline's rate and a log-odds z of HOT_Z, ranked
+    by z. A word as common as usual (申请, 隔壁, 晚上) is left out however many appeals carry it.
+    Each: appeals, the baseline's expectation at this week's volume, lift, z, the negative share
+    among those appeals and their main topic."""
     count: Counter = Counter()
     negative: Counter = Counter()
     rated: Counter = Counter()
     topics: dict[str, Counter] = {}
     for a in week:
-        for w in a["keywords"]:
+        for w in set(a["keywords"]):
             count[w] += 1
             topics.setdefault(w, Counter())[a["topic"] or UNCLASSIFIED] += 1
             if a["sentiment"] is not None:
                 rated[w] += 1
                 negative[w] += a["sentiment"] < 0
-    ranked = sorted(count.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    return [{"word": w, "appeals": n,
+    n_now, n_base, seen = len(week), base["appeals"], base["words"]
+    scored = []
+    for w, y in count.items():
+        y_base = seen.get(w, 0)
+        expected = y_base * n_now / n_base if n_base else 0.0
+        lift = (y + 0.5) / (expected + 0.5)  # half an appeal each side: a new word has a finite lift
+        z = log_odds_z(y, n_now, y_base, n_base, HOT_PRIOR)
+        if y >= HOT_MIN and lift >= HOT_LIFT and z >= HOT_Z:
+            scored.append((w, y, expected, lift, z))
+    ranked = sorted(scored, key=lambda s: (-s[4], -s[1], s[0]))[:limit]
+    return [{"word": w, "appeals": y, "expected": round(e, 1), "lift": round(lift, 2), "z": round(z, 2),
              "negative_share": round(negative[w] / rated[w], 4) if rated[w] else None,
-             "topic": min(topics[w].items(), key=lambda kv: (-kv[1], kv[0]))[0]} for w, n in ranked]
+             "topic": min(topics[w].items(), key=lambda kv: (-kv[1], kv[0]))[0]}
+            for w, y, e, lift, z in ranked]
 
 
 def hot_words(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
-              limit: int = HOT_WORDS) -> list[dict]:
-    """The week's hot words (last 7 x 24 h, the period of the topic bars), from every appeal's text."""
+              limit: int = HOT_WORDS, base: dict | None = None) -> list[dict]:
+    """The week's hot words (last 7 x 24 h, the period of the topic bars), from every appeal's text,
+    against `base` (word_baseline's answer, computed here when not given)."""
     r = resolve(conn, scope, code)
-    return _hot_words(_week_readings(conn, r, now, _unread(conn, r, now)), limit)
+    by = reader(conn)
+    if base is None:
+        base = word_baseline(conn, r, now, by)
+    return _hot_words(_week_readings(conn, r, now, _unread(conn, r, now, by), by), base, limit)
 
 
 # --- one pass for the view -------------------------------------------------------
 
-def view(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
-    """Everything the barometer shows, reading the unlabelled appeals once."""
+def view(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
+         words_base: dict | None = None) -> dict:
+    """Everything the barometer shows, reading the unlabelled appeals once; `words_base`:
+    word_baseline's answer when the caller keeps it (it changes once a day)."""
     r = resolve(conn, scope, code)
     by = reader(conn)
     unread = _unread(conn, r, now, by)
+    if words_base is None:
+        words_base = word_baseline(conn, r, now, by)
     return {"summary": _headline(conn, r, now, unread),
-            "children": _children(conn, scope, r, now, unread),
+            "children": _children(conn, scope, r, now),
             "trends": _trends(conn, r, now, unread),
-            "words": _hot_words(_week_readings(conn, r, now, unread, by)),
+            "words": _hot_words(_week_readings(conn, r, now, unread, by), words_base),
             "recent": recent(conn, scope, r, now, by=by)}
 
 

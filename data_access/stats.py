@@ -31,3 +31,18 @@ def poisson_tail(k: int, mu: float) -> float:
         return min(1.0, math.exp(k * math.log(mu) - mu - math.lgamma(k + 1)) * total)
     head = math.fsum(math.exp(i * math.log(mu) - mu - math.lgamma(i + 1)) for i in range(k))
     return max(0.0, 1.0 - head)
+
+
+def log_odds_z(y_now: int, n_now: int, y_base: int, n_base: int, prior: float) -> float:
+    """How much more often a word occurs now than in the baseline, as a z-score: the log-odds
+    ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008), counted per
+    document (y of n appeals carry the word). The prior puts `prior` pseudo-documents at the
+    pooled rate on each side, so a word seen a few times cannot score high by chance alone,
+    and a word as common as usual scores near 0 however common it is."""
+    pooled = (y_now + y_base) / (n_now + n_base) if n_now + n_base else 0.0
+    a = prior * pooled
+    if a <= 0 or y_now + a >= n_now + prior or y_base + a >= n_base + prior:
+        return 0.0
+    now_odds = math.log((y_now + a) / (n_now + prior - y_now - a))
+    base_odds = math.log((y_base + a) / (n_base + prior - y_base - a))
+    return (now_odds - base_odds) / math.sqrt(1.0 / (y_now + a) + 1.0 / (y_base + a))

@@ -79,3 +79,25 @@ KPI_KEYS = HEADLINE + VIEW_KPIS
 # The subsets the views show.
 INCIDENT_KPIS = ("incidents_today", "closed_today", "clearance_rate_today", "open_incidents", "overdue_incidents")
 APPEAL_KPIS = ("appeals_today", "negative_share_today", "satisfaction_30d", "barometer_index")
+
+# One label, one definition (docs/metrics.md): the text every card, map, ranking, API reader and
+# briefing row uses for a KPI. A figure with another definition gets another label.
+KPI_LABELS = {
+    "incidents_today": "今日事件", "closed_today": "今日办结", "clearance_rate_today": "日清零率",
+    "open_incidents": "在办事件", "overdue_incidents": "超期事件", "patrol_coverage_today": "今日巡查覆盖",
+    "visit_on_time_rate": "重点人员走访及时率", "appeals_today": "今日诉求",
+    "negative_share_today": "负面情绪占比", "satisfaction_30d": "30日满意度", "active_warnings": "在办预警",
+    "barometer_index": "晴雨表指数",
+    "patrols_today": "今日巡查次数", "blind_spot_grids": "盲区网格（≥3天未巡）",
+    "key_persons_overdue": "逾期未访重点人员",
+}
+# The barometer's parts and absolute figures (metrics.barometer's keys), shown beside the index,
+# and the /opinion view's readings that include sentiments read from text (not metrics' figures,
+# hence their own labels).
+BAROMETER_LABELS = {
+    "volume_score": "诉求量得分", "mood_score": "情绪得分", "satisfaction_score": "满意度得分",
+    "appeals_per_day_7d": "近7日日均诉求", "appeals_per_day_28d": "前28日日均诉求",
+    "volume_ratio": "诉求量倍数（近7日÷前28日）",
+    "negative_share_7d": "近7日负面情绪占比", "negative_share_28d": "前28日负面情绪占比",
+}
+WITH_TEXT_LABELS = {"barometer_index": "晴雨表指数（含文本识别）"}

@@ -10,11 +10,12 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from data_access.metrics import weather
-from data_access.vocabulary import APPEAL_KPIS, CHANNEL_NAMES, UNCLASSIFIED_TOPIC
+from data_access.vocabulary import (APPEAL_KPIS, BAROMETER_LABELS, CHANNEL_NAMES, KPI_LABELS,
+                                    UNCLASSIFIED_TOPIC, WITH_TEXT_LABELS)
 
 from . import figures  # noqa: F401 - importing it registers the house plotly template
 from . import fmt, ranking
-from .kpis import kpi_card
+from .kpis import exact, kpi_card
 from .shell import breadcrumb, updated_badge
 
 KPI_KEYS = APPEAL_KPIS
@@ -22,15 +23,17 @@ KPI_KEYS = APPEAL_KPIS
 WEATHER = {"晴": ("bi-sun", "#f59e0b"), "多云": ("bi-cloud-sun", "#eab308"),
            "阴": ("bi-cloud", "#64748b"), "雨": ("bi-cloud-rain", "#2563eb"),
            "暴雨": ("bi-cloud-lightning-rain", "#7c3aed")}
-PARTS = (("volume_score", "诉求量", "近7日日均 ÷ 前28日日均"),
-         ("mood_score", "情绪", "负面占比：近7日 对比 前28日"),
-         ("satisfaction_score", "满意度", "近30日平均满意度"))
+PARTS = ("volume_score", "mood_score", "satisfaction_score")
+RELATIVE_NOTE = ("指数是相对值：诉求量、情绪各与本区域自己的前28日相比（如常=80），满意度为绝对值；"
+                 "晴不等于负面少，各分项下为绝对数。≥80晴 ≥65多云 ≥50阴 ≥35雨 <35暴雨。")
 RED, BLUE, GREY = "#b91c1c", "#2563eb", "#94a3b8"
 TREND_DAYS = 30  # negative share and satisfaction charts
 GRAPH_CONFIG = {"displayModeBar": False}
 SENTIMENT_NOTE = ("来源系统未标注话题或情绪的近35日诉求，由文本识别补齐（docs/opinion.md）；"
-                  "无文本可读的计为“未分类”、不计入负面占比。")
+                  "无文本可读的计为“未分类”、不计入负面情绪占比。上方卡片与指数仅按来源标注。")
 HOT_WORDS_SHOWN = 15
+WORDS_NOTE = ("只列比本区域前28日常态高出1.5倍以上、且统计上显著的词（对数几率，docs/opinion.md），按突出程度排序；"
+              "“申请”“晚上”这类天天都有的词不列；没有突出的词时此处为空。条长为件数，颜色越红负面诉求占比越高。点击热词查看其诉求。")
 
 
 # --- small helpers ------------------------------------------------------------
@@ -91,58 +94,65 @@ def _score_colour(score) -> str:
     return "success" if score >= 65 else "warning" if score >= 35 else "danger"
 
 
+def _fact(key: str, value, show, label: str | None = None):
+    """One absolute figure: its label (data-label) and its value (id op-abs-<key>, exact in the title)."""
+    label = BAROMETER_LABELS.get(key, label)
+    return html.Span(html.Span(show(value), id=f"op-abs-{key}", title=exact(value), className="fw-bold"),
+                     **{"data-label": label})
+
+
+def _part_facts(key: str, baro: dict, summary: dict) -> list:
+    """Under each part, in place of a hint, the absolute figures it is read from."""
+    per_day = lambda v: f"{fmt.decimal(v)} 件"  # noqa: E731
+    if key in ("volume_score", "mood_score"):
+        week, base, show = (("appeals_per_day_7d", "appeals_per_day_28d", per_day) if key == "volume_score"
+                            else ("negative_share_7d", "negative_share_28d", fmt.percent))
+        return [f"{BAROMETER_LABELS[week]} ", _fact(week, baro.get(week), show),
+                "（前28日 ", _fact(base, baro.get(base), show), "）"]
+    sat = summary.get("satisfaction_30d")
+    return [f"{KPI_LABELS['satisfaction_30d']} ",
+            _fact("satisfaction_30d", sat, lambda v: fmt.decimal(v, 2), KPI_LABELS["satisfaction_30d"])]
+
+
 def weather_panel(summary: dict):
-    """The index as weather: one glyph readable from 5 m, the index, and its three parts."""
+    """The index as weather: one glyph readable from 5 m, the index, its three parts, and under
+    each part the absolute figures it is read from (the index is relative to the region's own
+    past, and says so). Under the shared labels, metrics' figures (stored labels); the index
+    with text-read sentiments under its own label. Compact: the wall shows this panel too."""
     index = summary.get("barometer_index")
     baro = summary.get("barometer") or {}
     label, icon, colour = weather_icon(index)
     parts = []
-    for key, name, hint in PARTS:
+    for key in PARTS:
         score = baro.get(key)
         parts.append(html.Div([
-            html.Div([html.Span(name, className="fw-bold"),
+            html.Div([html.Span(BAROMETER_LABELS[key], className="fw-bold"),
                       html.Span(fmt.decimal(score), id=f"op-part-{key}",
                                 title="" if score is None else str(score), className="fw-bold fs-5")],
                      className="d-flex justify-content-between"),
             dbc.Progress(value=score or 0, max=100, style={"height": "10px"}, color=_score_colour(score)),
-            html.Small(hint, className="text-muted"),
+            html.Small(_part_facts(key, baro, summary), className="text-muted"),
         ], className="mb-2"))
-    detail = []
-    if baro.get("volume_ratio") is not None:
-        detail.append(f"诉求量为常态的 {baro['volume_ratio']:.2f} 倍")
-    if baro.get("negative_share_7d") is not None and baro.get("negative_share_28d") is not None:
-        detail.append(f"负面占比 {fmt.percent(baro['negative_share_7d'])}"
-                      f"（前28日 {fmt.percent(baro['negative_share_28d'])}）")
-    stored = (summary.get("stored") or {}).get("barometer_index")
-    read = summary.get("read_35d") or 0
+    # That the index is relative is said by the card's footer (the wall: its panel's note).
     note = []
-    if read:
-        note.append(f"含文本识别情绪 {fmt.count(read)} 件（近35日）")
-    if stored is not None and stored != index:
-        note.append(html.Span(["仅按来源标注：", html.Span(fmt.decimal(stored), id="op-weather-stored",
-                                                      title=str(stored))]))
+    if summary.get("read_35d"):
+        text_index = (summary.get("with_text") or {}).get("barometer_index")
+        note.append(html.Div([f"{WITH_TEXT_LABELS['barometer_index']} ",
+                              html.Span(fmt.decimal(text_index), id="op-text-barometer_index",
+                                        title=exact(text_index), className="fw-bold")]))
     return dbc.Row([
         dbc.Col(html.Div([
             html.I(className=f"bi {icon}", id="op-weather-icon",
                    style={"fontSize": "7.5rem", "lineHeight": "1", "color": colour}),
             html.Div(label, id="op-weather-label", title=label,
                      style={"fontSize": "3.2rem", "fontWeight": 800, "lineHeight": "1.1", "color": colour}),
-            html.Div(["指数 ", html.Span(fmt.decimal(index), id="op-weather-index",
-                                         title="" if index is None else str(index))],
+            html.Div([f"{KPI_LABELS['barometer_index']} ", html.Span(fmt.decimal(index), id="op-weather-index",
+                                                                   title=exact(index))],
                      style={"fontSize": "1.6rem", "fontWeight": 700}),
-            html.Div(_joined(note), className="small text-muted", id="op-weather-note"),
+            html.Div(note, className="small text-muted", id="op-weather-note"),
         ], className="text-center"), xs=12, md=5, className="d-flex align-items-center justify-content-center"),
-        dbc.Col([*parts, html.Small("；".join(detail), className="text-muted")], xs=12, md=7),
+        dbc.Col(parts, xs=12, md=7),
     ], className="align-items-center g-2")
-
-
-def _joined(parts: list) -> list:
-    out = []
-    for p in parts:
-        if out:
-            out.append("；")
-        out.append(p)
-    return out
 
 
 # --- figures --------------------------------------------------------------------
@@ -221,7 +231,8 @@ def words_series(words: list[dict]) -> dict:
     shown = list(reversed(words[:HOT_WORDS_SHOWN]))  # the hottest at the top
     return {"y": [w["word"] for w in shown], "x": [w["appeals"] for w in shown],
             "customdata": [w["word"] for w in shown],
-            "text": [f"{w['topic']} · 负面{fmt.percent(w['negative_share'])}" for w in shown],
+            "text": [f"{w['topic']} · 常态{fmt.decimal(w.get('expected'))}件 · 负面{fmt.percent(w['negative_share'])}"
+                     for w in shown],
             "colours": [_share_colour(w["negative_share"]) for w in shown]}
 
 
@@ -299,9 +310,9 @@ def children_table(children: list[dict]):
                           fmt.decimal(c["barometer_index"]), html.Small(f" {label}", className="text-muted")],
                          title=str(c["barometer_index"]))
     return ranking.ranking_table(children, "/opinion", "op-child-", [
-        ("今日诉求", lambda c: fmt.count(c["appeals_today"])),
-        ("负面占比", lambda c: fmt.percent(c["negative_share_today"])),
-        ("晴雨指数", index_cell),
+        (KPI_LABELS["appeals_today"], lambda c: fmt.count(c["appeals_today"])),
+        (KPI_LABELS["negative_share_today"], lambda c: fmt.percent(c["negative_share_today"])),
+        (KPI_LABELS["barometer_index"], index_cell),
     ], sort_key=lambda c: (c["barometer_index"] if c["barometer_index"] is not None else 999, c["code"]),
         numbered=True)
 
@@ -371,8 +382,7 @@ def opinion_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
         dbc.Row([
             _card([html.I(className="bi bi-cloud-sun me-1"), "晴雨表"],
                   html.Div(weather_panel(summary), id="op-weather", className="p-2"),
-                  "指数0–100：量、情绪各以本区域前28日为常态（常态=80），满意度为绝对值。"
-                  "≥80晴 ≥65多云 ≥50阴 ≥35雨 <35暴雨。", lg=5),
+                  html.Span(RELATIVE_NOTE, id="op-abs-relative"), lg=5),
             dbc.Col([
                 html.Div(kpis(summary), id="op-kpis", className="mb-1"),
                 dbc.Card([dbc.CardHeader("每日诉求量与基线（近35日）"),
@@ -383,7 +393,7 @@ def opinion_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
             ], lg=7, className="mb-3"),
         ]),
         dbc.Row([
-            _card("每日负面情绪占比（近30日）",
+            _card("每日负面情绪占比（近30日，含文本识别）",
                   dcc.Graph(id="op-negative", figure=negative_figure(days), config=GRAPH_CONFIG),
                   SENTIMENT_NOTE, lg=6),
             _card("每日平均满意度（近30日，1–5分）",
@@ -394,9 +404,9 @@ def opinion_page(region, chain, snap: dict, refresh_seconds: int, state: dict):
             _card([html.I(className="bi bi-bar-chart-line me-1"), "热点话题（近7日，红色为上升）"],
                   dcc.Graph(id="op-topics", figure=topics_figure(topics), config=GRAPH_CONFIG),
                   "话题含文本识别（来源未标注的诉求）。点击话题柱查看其诉求。", lg=6),
-            _card([html.I(className="bi bi-fire me-1"), "本期热词（近7日）"],
+            _card([html.I(className="bi bi-fire me-1"), "本期热词（近7日，较前28日突出）"],
                   dcc.Graph(id="op-words", figure=words_figure(snap["words"]), config=GRAPH_CONFIG),
-                  "按提及该词的诉求件数排序；颜色越红，其中负面诉求占比越高。点击热词查看其诉求。", lg=6),
+                  WORDS_NOTE, lg=6),
         ]),
         dbc.Row([
             _card([html.I(className="bi bi-wind me-1"), "风向标：上升话题",

@@ -6,14 +6,19 @@ import datetime as dt
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from data_access.vocabulary import KPI_LABELS
+
 from . import figures, fmt
-from .kpis import kpi_row
+from .kpis import barometer_facts, kpi_row
 from .ranking import ranking_table
 from .shell import breadcrumb, schematic_note, updated_badge
 
 # Map measures a leader can switch between: key -> (label, scale factor for display).
-MEASURES = {"incidents_today": ("今日事件", 1), "overdue_incidents": ("超期事件", 1),
-            "patrol_coverage_today": ("巡查覆盖率%", 100), "barometer_index": ("晴雨表指数", 1)}
+# The labels are the KPIs' own (vocabulary.KPI_LABELS); a percentage says so.
+MEASURES = {"incidents_today": (KPI_LABELS["incidents_today"], 1),
+            "overdue_incidents": (KPI_LABELS["overdue_incidents"], 1),
+            "patrol_coverage_today": (KPI_LABELS["patrol_coverage_today"] + "%", 100),
+            "barometer_index": (KPI_LABELS["barometer_index"], 1)}
 DEFAULT_MEASURE = "incidents_today"
 
 
@@ -55,12 +60,18 @@ def ticker(items: list[dict]):
 
 def children_table(children: list[dict]):
     return ranking_table(children, "/", "child-", [
-        ("今日事件", lambda c: fmt.count(c["incidents_today"])),
+        (KPI_LABELS["incidents_today"], lambda c: fmt.count(c["incidents_today"])),
         ("在办", lambda c: fmt.count(c["open_incidents"])),
         ("超期", lambda c: fmt.count(c["overdue_incidents"])),
         ("巡查覆盖", lambda c: fmt.percent(c["patrol_coverage_today"])),
     ], sort_key=lambda c: (-(c["incidents_today"] or 0), c["code"]),
         alarming=lambda c: {"超期"} if c["overdue_incidents"] else set())
+
+
+def barometer_parts(summary: dict):
+    """Beside the headline's 晴雨表指数: what it is made of, in absolute numbers, and that it is
+    relative to the region's own past (a sunny glyph can sit beside a high negative share)."""
+    return barometer_facts(summary, "ov-abs-")
 
 
 def overview_page(region, chain, snap: dict, geojson: dict, refresh_seconds: int, state: dict):
@@ -75,6 +86,7 @@ def overview_page(region, chain, snap: dict, geojson: dict, refresh_seconds: int
                   html.Div(updated_badge(as_of), id="ov-updated")],
                  className="d-flex align-items-center mb-2"),
         html.Div(kpi_row(summary), id="ov-kpis"),
+        html.Div(barometer_parts(summary), id="ov-barometer", className="mb-2 px-1"),
         dbc.Row([
             dbc.Col(dbc.Card([
                 dbc.CardHeader(html.Div([

@@ -20,7 +20,8 @@ def wall_page(region, snap: dict, geojson: dict, refresh_seconds: int, state: di
                              options=[{"label": v[0], "value": k} for k, v in desk.MEASURES.items()])
     kpis = html.Div([kpi_card(k, summary.get(k)) for k in HEADLINE], id="ov-kpis", className="wall-kpi-block")
     panels = [
-        wall.panel("综合指标", kpis, "kpis"),
+        # 晴雨表指数 is relative to the region's own past: its absolute parts stand beside it.
+        wall.panel("综合指标", kpis, "kpis", note=html.Div(desk.barometer_parts(summary), id="ov-barometer")),
         wall.panel(html.Div([html.Span("下级区域分布", className="me-3"), measure], className="wall-map-head"),
                    wall.graph("ov-map", desk.map_figure(code, geojson, children)), "map",
                    note="注：乡镇、村、网格边界为示意，非官方界线。"),

@@ -178,7 +178,7 @@ def test_brf003_previous_week_and_changes(conn, city_scope, level):
         assert r[1:3] == [this["received"], last["received"]]
         assert r[3] == round((this["received"] - last["received"]) / last["received"], 4)
         assert table.text(0, 3) == f"{(this['received'] - last['received']) / last['received'] * 100:+.1f}%"
-        r = rows["日清零率"]
+        r = rows["日清零率（全周）"]
         assert r[3] == round((this["clearance_rate"] - last["clearance_rate"]) * 100, 1)
         assert table.text(2, 3).endswith("个百分点") or table.text(2, 3) == "持平"
         r = rows["诉求满意度（分）"]
@@ -298,7 +298,7 @@ def test_brf006_files_read_back(conn, city_scope):
     figures = {row.cells[0].text: [c.text for c in row.cells] for row in doc.tables[0].rows}
     assert figures["受理事件（件）"] == ["受理事件（件）", f"{want['received']:,}", f"{prev['received']:,}",
                                      f"{change * 100:+.1f}%"]
-    assert figures["日清零率"][1] == f"{want['clearance_rate'] * 100:.1f}%"
+    assert figures["日清零率（全周）"][1] == f"{want['clearance_rate'] * 100:.1f}%"
     assert figures["期末超期事件（件）"][1] == f"{want['overdue']:,}"
     assert figures["诉求满意度（分）"][1] == f"{want['satisfaction']:.2f}"
     assert len(doc.inline_shapes) == 3  # trend, categories, children
@@ -314,7 +314,7 @@ def test_brf006_files_read_back(conn, city_scope):
     cells = {ws.cell(row=r, column=1).value: [ws.cell(row=r, column=c) for c in (2, 3, 4)] for r in range(2, ws.max_row + 1)}
     assert cells["受理事件（件）"][0].value == want["received"] and isinstance(cells["受理事件（件）"][0].value, int)
     assert cells["受理事件（件）"][2].value == round(change, 4) and cells["受理事件（件）"][2].number_format.startswith("+0.0%")
-    assert cells["日清零率"][0].value == want["clearance_rate"] and cells["日清零率"][0].number_format == "0.0%"
+    assert cells["日清零率（全周）"][0].value == want["clearance_rate"] and cells["日清零率（全周）"][0].number_format == "0.0%"
     assert cells["晴雨表指数"][0].value == want["barometer_index"]
     od = wb["超期事件"]
     assert od.freeze_panes == "A2" and isinstance(od["G2"].value, dt.datetime) and od["G2"].number_format == "yyyy-mm-dd hh:mm"
@@ -411,10 +411,13 @@ def _fold_in(conn) -> None:
 
 
 def test_brf007_county_briefing_has_nothing_from_another_county(wconn):
-    _plant(wconn)
-    _fold_in(wconn)
     city_scope = scope_of(wconn, "450800")
     week = data.parse_week(COMPLETE)
+    # The seeded city's own warnings of the week (the seed replays the rules over its history).
+    seeded = data.report(wconn, city_scope, "450802", week, now())["this"]["warnings"]
+    seeded_city_red = data.report(wconn, city_scope, "450800", week, now())["this"]["warnings"]["red"]
+    _plant(wconn)
+    _fold_in(wconn)
     _, county, _ = make(wconn, city_scope, "450802", week, now())
     _, city, _ = make(wconn, city_scope, "450800", week, now())
     texts = {"county": (docx_text(county["docx"]), " ".join(map(str, xlsx_values(county["xlsx"]))),
@@ -435,9 +438,10 @@ def test_brf007_county_briefing_has_nothing_from_another_county(wconn):
     # The planted late incidents top the overdue lists; the warning counts see the planted rows.
     report = data.report(wconn, city_scope, "450802", week, now())
     assert report["overdue"]["rows"][0]["title"].startswith("港北测试事件 联系电话138****5678")
-    assert report["this"]["warnings"] == {"red": 1, "orange": 0, "yellow": 1, "blue": 0}
+    planted = {"red": 1, "orange": 0, "yellow": 1, "blue": 0}
+    assert report["this"]["warnings"] == {level: seeded[level] + n for level, n in planted.items()}
     city_report = data.report(wconn, city_scope, "450800", week, now())
-    assert city_report["this"]["warnings"]["red"] == 2
+    assert city_report["this"]["warnings"]["red"] == seeded_city_red + 2
     assert [c["code"] for c in city_report["children"]] == ["450802", "450803"]
     south = city_report["children"][1]
     assert (south["received"], south["open"], south["overdue"], south["appeals"], south["warnings_red_orange"]) == \
@@ -471,7 +475,7 @@ def test_brf008_summary_wording():
               "topics": [{"topic": "未分类", "appeals": 2316}, {"topic": "邻里纠纷", "appeals": 1090}]}
     text = "".join(content.summary(report))
     assert text.startswith("本周（11月16日—11月22日），全市共受理事件1,234件，环比上升8.2%；")
-    assert "日清零率96.1%，较上周提高0.3个百分点" in text
+    assert "日清零率（全周）96.1%，较上周提高0.3个百分点" in text
     assert "其中超期12件，主要集中在港北区（7件）、桂平市（5件）。" in text and "港南区" not in text
     assert "受理群众诉求500件，与上周持平" in text and "晴雨表指数72.0（多云）" in text
     assert "本周共发出风险预警3条，其中红色1条、橙色2条。" in text

@@ -160,12 +160,18 @@ def test_opt006_backfill_fills_nulls_once_and_the_view_agrees_with_metrics(fresh
                 r = pipe.read(c)
                 assert after[i][0] == (t if t is not None else r.topic)
                 assert after[i][1] == pytest.approx(s if s is not None else r.sentiment)
-        # The overview, the API and the warning rules (stored labels) now show what the view showed.
+        # The overview, the API and the warning rules (stored labels) now show what the view showed
+        # with text readings (its `with_text` figures, issue #17), and the view's two readings meet.
         for c in codes:
             head, tr = view_before[c]
             full = metrics.summary(conn, scope, c, now())
-            assert full["barometer"] == head["barometer"], c
-            assert {k: full[k] for k in opinion.APPEAL_KPIS} == {k: head[k] for k in opinion.APPEAL_KPIS}
+            assert full["barometer"] == head["with_text"]["barometer"], c
+            assert {k: full[k] for k in ("negative_share_today", "barometer_index")} == \
+                {k: head["with_text"][k] for k in ("negative_share_today", "barometer_index")}
+            assert {k: full[k] for k in ("appeals_today", "satisfaction_30d")} == \
+                {k: head[k] for k in ("appeals_today", "satisfaction_30d")}
+            again = opinion.headline(conn, scope, c, now())
+            assert again["with_text"]["barometer"] == again["barometer"] == full["barometer"], c
             now_tr = opinion.trends(conn, scope, c, now())
             assert now_tr["topics"] == tr["topics"] and now_tr["days"] == tr["days"], c
             assert now_tr["read"]["appeals_35d"] == 0 < tr["read"]["appeals_35d"]

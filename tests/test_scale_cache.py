@@ -157,7 +157,7 @@ def test_scale004_changed_tick_sends_only_the_outputs_that_changed(app, client):
     assert r.status_code == 200
     assert set(r.get_json()["response"]) == {"ov-updated", "ov-state"}
     parts = list(screen_state["parts"])
-    i = len(parts) - 1  # the ticker
+    i = len(parts) - 2  # the ticker (the barometer's absolute parts come last)
     parts[i] = "different"
     r = call(client, app, key, [1], ["450800", {**old, "parts": parts}, measure])
     assert set(r.get_json()["response"]) == {"ov-updated", "ov-state", "ov-ticker"}

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import math
 import time
+from collections import Counter
 from urllib.parse import urlparse
 
 import pandas as pd
@@ -18,6 +19,8 @@ from data_access import metrics, opinion
 from data_access.engine import make_engine
 from data_access.schema import TOPICS, appeal, region
 from data_access.scope import scope_of
+from data_access.stats import log_odds_z
+from data_access.timeutil import day_start
 from dashboard import create_app
 
 from . import oracle
@@ -186,30 +189,30 @@ def _raw_counts(a: pd.DataFrame, at: dt.datetime) -> dict:
 
 @pytest.mark.parametrize("level", LEVELS)
 def test_op005_headline_and_children_read_text_over_metrics(conn, city_scope, level):
-    """The KPI row and the ranking are metrics' formula over stored labels plus the sentiments read
-    from text; `stored` is exactly what the overview and the API show."""
+    """One label, one number (issue #17): the KPI row, the index and the ranking are metrics' own
+    figures (stored labels), as on the overview and the API; `with_text` is metrics' formula over
+    stored labels plus the sentiments read from text, shown under its own labels."""
     code = _pick(conn, level)
     full = metrics.summary(conn, city_scope, code, now())
     got = opinion.headline(conn, city_scope, code, now())
-    assert got["stored"] == {k: full[k] for k in ("negative_share_today", "barometer_index")}
-    assert got["appeals_today"] == full["appeals_today"] and got["satisfaction_30d"] == full["satisfaction_30d"]
+    assert {k: got[k] for k in opinion.APPEAL_KPIS} == {k: full[k] for k in opinion.APPEAL_KPIS}
+    assert got["barometer"] == full["barometer"]
     a = _appeals(conn, level, code, now())
     want = metrics.kpis_from_counts(_raw_counts(a, now()), 0)
-    assert got["barometer"] == want["barometer"]
-    assert {k: got[k] for k in opinion.APPEAL_KPIS} == {k: want[k] for k in opinion.APPEAL_KPIS}
+    assert got["with_text"]["barometer"] == want["barometer"]
+    assert {k: got["with_text"][k] for k in ("negative_share_today", "barometer_index")} == \
+        {k: want[k] for k in ("negative_share_today", "barometer_index")}
     unread = a[(a.received_at >= pd.Timestamp(now()) - pd.Timedelta(days=35)) & a.stored_sentiment.isna()
                & a.sentiment.notna()]
     assert got["read_35d"] == len(unread)
     kids = opinion.children(conn, city_scope, code, now())
     plain = metrics.by_child(conn, city_scope, code, now())
     assert [(k["code"], k["name"], k["level"]) for k in kids] == [(w["code"], w["name"], w["level"]) for w in plain]
-    col = {"city": "county_code", "county": "township_code", "township": "village_code", "village": "grid_code"}
-    for k in kids:
-        sub = a[a[col[level]] == k["code"]] if level in col else a.iloc[0:0]
-        w = metrics.kpis_from_counts(_raw_counts(sub, now()), 0)
+    for k, w in zip(kids, plain):
         assert {key: k[key] for key in opinion.APPEAL_KPIS} == {key: w[key] for key in opinion.APPEAL_KPIS}, k["code"]
     if level == "city":
         assert len(unread) > 0  # the tiny seed leaves labels NULL, so this test reads text
+        assert got["with_text"]["barometer"] != got["barometer"]  # and the two readings differ
         want_oracle = oracle.summary(conn, level, code, now())
         assert got["appeals_today"] == want_oracle["appeals_today"] > 0
 
@@ -255,13 +258,19 @@ def test_op013_behind_a_topic_or_a_word(conn, city_scope, level):
         assert got["total"] == len(want) == t["count_7d"], t["topic"]
         assert [r["id"] for r in got["rows"]] == want.id.head(50).tolist()
     words = opinion.hot_words(conn, city_scope, code, now())
-    assert words and [w["appeals"] for w in words] == sorted((w["appeals"] for w in words), reverse=True)
-    counts = {}
-    for kws in week.keywords:
-        for w in kws:
-            counts[w] = counts.get(w, 0) + 1
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:opinion.HOT_WORDS]
+    # Hot words against the baseline: the 28 local days before the week's first day (docs/opinion.md).
+    hi = pd.Timestamp(day_start(now() - dt.timedelta(days=7)))
+    base = a[(a.received_at >= hi - pd.Timedelta(days=28)) & (a.received_at < hi)]
+    now_n, base_n = Counter(w for k in week.keywords for w in set(k)), Counter(w for k in base.keywords for w in set(k))
+    top = []
+    for w, y in now_n.items():
+        expected = base_n[w] * len(week) / len(base)
+        z = log_odds_z(y, len(week), base_n[w], len(base), opinion.HOT_PRIOR)
+        if y >= opinion.HOT_MIN and (y + 0.5) / (expected + 0.5) >= opinion.HOT_LIFT and z >= opinion.HOT_Z:
+            top.append((-z, -y, w))
+    top = [(w, -y) for _, y, w in sorted(top)[:opinion.HOT_WORDS]]
     assert [(w["word"], w["appeals"]) for w in words] == top
+    assert words or level == "village"  # a village's week is too small for a word to stand out
     for w in words[:3]:
         want = week[week.keywords.apply(lambda k: w["word"] in k)]
         got = opinion.behind(conn, city_scope, code, now(), word=w["word"])

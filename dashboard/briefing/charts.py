@@ -58,7 +58,7 @@ def children_chart(b: Briefing, ranking_rows: list[list]) -> Chart | None:
     fig.data[1].marker.size = 10
     height = 440 if len(names) > 8 else 380
     return Chart("children", "图3　下级区域本周受理与办结（按排名）", _printable(fig, height), 1000, height,
-                 "按日清零率排名从左到右排列。")
+                 "按日清零率（全周）排名从左到右排列。")
 
 
 def build_charts(b: Briefing, report: dict) -> list[Chart]:

@@ -13,6 +13,7 @@ from data_access.metrics import weather
 from data_access.timeutil import SHANGHAI, local_day
 from data_access.vocabulary import INCIDENT_CATEGORIES as CATEGORY_ORDER
 from data_access.vocabulary import INCIDENT_STATUS_NAMES as STATES
+from data_access.vocabulary import KPI_LABELS
 from data_access.vocabulary import SEVERITY_NAMES as SEVERITY
 from data_access.vocabulary import WARNING_LEVEL_NAMES
 
@@ -162,22 +163,25 @@ def change(this, prev, kind: str):
     return round(this - prev, 1)
 
 
+# The week's pooled same-day clearance: the desk's 日清零率 is today's, so the week's has its own label.
+WEEK_CLEARANCE = "日清零率（全周）"
+
 CHANGE_KIND = {"int": "pct_change", "rate": "pp_change", "score": "delta2", "index": "delta1"}
 
 # (label, key, kind); keys name headline() fields, "warnings.red" one level's count.
 KEY_FIGURES = (
     ("受理事件（件）", "received", "int"),
     ("办结事件（件）", "closed", "int"),
-    ("日清零率", "clearance_rate", "rate"),
+    (WEEK_CLEARANCE, "clearance_rate", "rate"),
     ("期末在办事件（件）", "open", "int"),
     ("期末超期事件（件）", "overdue", "int"),
     ("日均巡查覆盖率", "patrol_coverage", "rate"),
     ("巡查（次）", "patrols", "int"),
     ("巡查发现问题（个）", "issues", "int"),
-    ("重点人员走访及时率", "visit_on_time_rate", "rate"),
+    (KPI_LABELS["visit_on_time_rate"], "visit_on_time_rate", "rate"),  # at the week's end, as the desk
     ("群众诉求（件）", "appeals", "int"),
     ("诉求满意度（分）", "satisfaction", "score"),
-    ("晴雨表指数", "barometer_index", "index"),
+    (KPI_LABELS["barometer_index"], "barometer_index", "index"),  # at the week's end, as the desk
     ("红色预警（条）", "warnings.red", "int"),
     ("橙色预警（条）", "warnings.orange", "int"),
     ("黄色预警（条）", "warnings.yellow", "int"),
@@ -254,7 +258,7 @@ def summary(report: dict) -> list[str]:
     span = f"本周（{monday.month}月{monday.day}日—{sunday.month}月{sunday.day}日）"
     text = (f"{span}，{area}共受理事件{_count(t['received'])}件，{_trend_words(t['received'], p['received'])}；"
             f"办结{_count(t['closed'])}件，{_trend_words(t['closed'], p['closed'])}；"
-            f"日清零率{_pct(t['clearance_rate'])}{_pp_words(t['clearance_rate'], p['clearance_rate'])}。")
+            f"{WEEK_CLEARANCE}{_pct(t['clearance_rate'])}{_pp_words(t['clearance_rate'], p['clearance_rate'])}。")
     text += f"期末在办事件{_count(t['open'])}件，其中超期{_count(t['overdue'])}件"
     late = sorted((c for c in report["children"] if c["overdue"]), key=lambda c: (-c["overdue"], c["code"]))[:3]
     if t["overdue"] and late:
@@ -304,13 +308,13 @@ CHILD_NAMES = {"county": "县（市、区）", "township": "乡镇（街道）",
 
 def children_table(children: list[dict], child_level: str | None) -> Table:
     cols = [Column("排名", "rank", 0.6), Column(CHILD_NAMES.get(child_level, "下级区域"), width=1.8),
-            Column("受理", "int"), Column("办结", "int"), Column("日清零率", "rate"), Column("期末超期", "int"),
+            Column("受理", "int"), Column("办结", "int"), Column(WEEK_CLEARANCE, "rate"), Column("期末超期", "int"),
             Column("日均巡查覆盖率", "rate", 1.2), Column("走访及时率", "rate"), Column("诉求", "int"),
-            Column("满意度", "score"), Column("晴雨表", "index"), Column("红橙预警", "int")]
+            Column("满意度", "score"), Column(KPI_LABELS["barometer_index"], "index"), Column("红橙预警", "int")]
     rows = [[i, c["name"], c["received"], c["closed"], c["clearance_rate"], c["overdue"], c["patrol_coverage"],
              c["visit_on_time_rate"], c["appeals"], c["satisfaction"], c["barometer_index"], c["warnings_red_orange"]]
             for i, c in enumerate(sorted(children, key=_rank_key), 1)]
-    note = ("按日清零率从高到低排名（相同时超期少者在前）。" if rows else "网格为最小单元，无下级区域。")
+    note = (f"按{WEEK_CLEARANCE}从高到低排名（相同时超期少者在前）。" if rows else "网格为最小单元，无下级区域。")
     return Table("下级区域排名", "下级区域排名", cols, rows, note)
 
 
