@@ -82,11 +82,55 @@
 
   function beep() {
     if (!audio || audio.state !== "running" || !alarmData || !alarmData.ids || !alarmData.ids.length) return;
+    if (window.speechSynthesis && window.speechSynthesis.speaking) return;  // no chime over the voice
     var t = audio.currentTime, red = alarmData.levels.indexOf("red") >= 0;
     tone(red ? 1320 : 880, t, 0.25);
     if (red) tone(990, t + 0.3, 0.25);  // two tones for red, one for orange
     window.redgrid_state.beeps += 1;
+    if (red) setTimeout(speakNew, 700);  // the voice follows the chime, never over it
   }
+
+  // --- speech: a wall reads each new red warning aloud, once ------------------------
+  // The server sends the text only to walls (?screen=1 or a kiosk) and only for red ones:
+  // level, place, rule, never a citizen's words. Spoken ids are kept in localStorage so a
+  // reload, or the next poll, does not read the same warning again.
+  var SPOKEN_KEY = "redgrid.spoken";
+
+  function spokenIds() {
+    try {
+      var ids = JSON.parse(window.localStorage.getItem(SPOKEN_KEY) || "[]");
+      return Array.isArray(ids) ? ids : [];
+    } catch (e) { return []; }
+  }
+
+  function zhVoice(synth) {
+    // Offline voices only: the intranet PCs that drive walls reach no speech service.
+    var voices = synth.getVoices() || [];
+    for (var i = 0; i < voices.length; i++) {
+      var v = voices[i];
+      if (v.localService && /^zh[-_]CN$/i.test(v.lang || "")) return v;
+    }
+    return null;
+  }
+
+  function speakNew() {
+    var synth = window.speechSynthesis, Utterance = window.SpeechSynthesisUtterance;
+    if (!synth || !Utterance || !soundWanted() || !alarmData || !Array.isArray(alarmData.speech)) return;
+    var done = spokenIds(), fresh = false;
+    alarmData.speech.forEach(function (s) {
+      if (!s || typeof s.text !== "string" || done.indexOf(s.id) >= 0) return;
+      var u = new Utterance(s.text);
+      u.lang = "zh-CN";
+      var voice = zhVoice(synth);
+      if (voice) u.voice = voice;
+      synth.speak(u);
+      done.push(s.id);
+      fresh = true;
+    });
+    if (fresh) window.localStorage.setItem(SPOKEN_KEY, JSON.stringify(done.slice(-200)));
+  }
+  // Chrome fills its voice list asynchronously: ask once early so it is ready for the first alarm.
+  if (window.speechSynthesis) window.speechSynthesis.getVoices();
 
   function soundButtonClass() {
     var base = "btn btn-sm me-3 ";

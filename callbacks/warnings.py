@@ -10,13 +10,13 @@ import hashlib
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from data_access import DatabaseError, RegionError, regions, warning_desk, warnings
+from data_access import DatabaseError, RegionError, regions, warning_counts, warning_desk, warnings
 from data_access.cache import remember
 from data_access.schema import OPEN_WARNING_STATUSES, WARNING_LEVELS, WARNING_STATUSES
 from dashboard import access, auth, runtime
 from layouts import warnings as view
 
-from . import live
+from . import live, warnings_wall
 from .views import View
 
 BUTTONS = {"warn-ack": "acknowledge", "warn-assign": "assign", "warn-resolve": "resolve",
@@ -26,18 +26,19 @@ MAX_LIST = 20
 
 def page(code: str | None):
     region, chain, _ = live.place(code)
-    scope, now = runtime.scope(), runtime.now()
     with runtime.engine().connect() as conn:
-        rows = warnings.open_warnings(conn, scope, region.code, now, limit=5000)
-        by_child = warnings.active_count(conn, scope, region.code, by_child=True)
-        children = [{"code": c.code, "name": c.name, "open": by_child.get(c.code, 0)}
-                    for c in regions.children(conn, scope, region.code)]
-    counts: dict = {}
-    for w in rows:
-        counts[w["level"]] = counts.get(w["level"], 0) + 1
+        counts, children = _summary(conn, region)
     u = runtime.user()
     return view.desk_page(region, chain, counts, children, runtime.setting("REFRESH_SECONDS"),
                           u.name, runtime.can("act_warnings"))
+
+
+def _summary(conn, region) -> tuple[dict, list[dict]]:
+    """Open warnings per level and per child region: the desk's header and badges."""
+    scope = runtime.scope()
+    by_level, by_child = warning_counts.open_counts(conn, scope, region, runtime.now())
+    return by_level, [{"code": c.code, "name": c.name, "open": by_child.get(c.code, 0)}
+                      for c in regions.children(conn, scope, region)]
 
 
 def _names(conn, rows) -> dict:
@@ -73,22 +74,25 @@ def _filters(levels, rules, status):
 
 
 def queue(_tick, levels, rules, status, _changed, selected, search):
+    """The queue, and with it the header's counts and the sub-regions' badges: all three are
+    recounted on every tick and after every action (warn-changed), whatever the filters."""
     try:
         levels, rules, statuses = _filters(levels, rules, status)
     except ValueError as exc:
-        return view.feedback(str(exc), "warning")
-    if not levels:
-        return view.queue_list([], {}, None)
+        return view.feedback(str(exc), "warning"), no_update, no_update
     try:
         with runtime.engine().connect() as conn:
-            rows = warning_desk.queue(conn, runtime.scope(), live.region_from_search(_text(search)), runtime.now(),
-                                      statuses, levels, rules)
+            region = regions.get(conn, runtime.scope(), live.region_from_search(_text(search)))
+            counts, children = _summary(conn, region)
+            rows = warning_desk.queue(conn, runtime.scope(), region, runtime.now(),
+                                      statuses, levels, rules) if levels else []
             names = _names(conn, rows)
     except RegionError as exc:
-        return view.feedback(str(exc), "warning")
+        return view.feedback(str(exc), "warning"), no_update, no_update
     except DatabaseError:
         raise PreventUpdate  # keep the last good queue on screen
-    return view.queue_list(rows, names, _selected_id(selected))
+    return (view.queue_list(rows, names, _selected_id(selected)), view.level_counts(counts),
+            view.child_badges(children))
 
 
 def _text(value) -> str | None:
@@ -108,6 +112,13 @@ def select(clicks):
     return {"id": trigger.get("index")}
 
 
+def _disabled(status) -> list[bool]:
+    """One flag per button of BUTTONS: live only for the actions the status allows, and only
+    for an account that may act (the server refuses the others anyway)."""
+    allowed = warning_desk.allowed_actions(status) if runtime.can("act_warnings") else set()
+    return [action not in allowed for action in BUTTONS.values()]
+
+
 def show(selected, _tick, _changed):
     wid = _selected_id(selected)
     if wid is None:
@@ -120,10 +131,11 @@ def show(selected, _tick, _changed):
             focus = warning_desk.focus(conn, scope, wid, now)
             names = _names(conn, [w])
     except RegionError as exc:
-        return view.feedback(str(exc), "warning"), None
+        return view.feedback(str(exc), "warning"), None, *_disabled(None)
     except DatabaseError:
         raise PreventUpdate
-    return view.detail(w, history, focus, names), {"id": w["id"], "version": w["version"], "status": w["status"]}
+    return (view.detail(w, history, focus, names), {"id": w["id"], "version": w["version"], "status": w["status"]},
+            *_disabled(w["status"]))
 
 
 def act(*args):
@@ -134,7 +146,7 @@ def act(*args):
     wid = _selected_id(current)
     version = current.get("version") if isinstance(current, dict) else None
     if wid is None:
-        return view.feedback("请先从左侧选择一条预警", "warning"), no_update, no_update
+        return view.feedback("请先从左侧选择一条预警", "warning"), no_update, no_update, no_update
     bump = (changed if isinstance(changed, int) else 0) + 1
     try:
         with runtime.engine().begin() as conn:  # the action and its audit row commit together
@@ -143,13 +155,14 @@ def act(*args):
             auth.audit_in(conn, f"warning_{action}", target=f"warning:{wid}",
                           detail={"comment": comment, "assignee": assignee})
     except warning_desk.Conflict as exc:
-        return view.feedback(str(exc), "warning"), bump, no_update
+        return view.feedback(str(exc), "warning"), bump, no_update, no_update
     except (warning_desk.ActionRefused, RegionError) as exc:
-        return view.feedback(str(exc), "danger"), no_update, no_update
+        return view.feedback(str(exc), "danger"), no_update, no_update, no_update
     except DatabaseError:
-        return view.feedback("数据库暂时不可用，操作未保存，请稍后重试。", "danger"), no_update, no_update
+        return view.feedback("数据库暂时不可用，操作未保存，请稍后重试。", "danger"), no_update, no_update, no_update
+    # Saved: both text fields are emptied, so nothing typed for this action leaks into the next.
     return (view.feedback(f"已{warning_desk.ACTION_NAMES[action]}：预警 {w['id']}，当前状态"
-                          f"“{warning_desk.STATUS_NAMES[w['status']]}”", "success"), bump, "")
+                          f"“{warning_desk.STATUS_NAMES[w['status']]}”", "success"), bump, "", "")
 
 
 # --- the wall: flash, sound, takeover ----------------------------------------------
@@ -190,14 +203,30 @@ def alarm(_tick, pathname, search, pinned, released, state):
                 panel = view.takeover(warning_desk.focus(conn, scope, hold, now), now, pinned=hold == pin)
         except (RegionError, DatabaseError):
             panel = None
+    u = runtime.user()
+    # A wall (?screen=1, or any kiosk) also reads each new red warning aloud (assets/redgrid.js).
+    speaks = big or bool(u is not None and u.is_kiosk)
     data = {"sig": sig, "ids": [w["id"] for w in rows], "levels": [w["level"] for w in rows],
-            "takeover": panel is not None, "hold": hold if panel is not None else None}
+            "takeover": panel is not None, "hold": hold if panel is not None else None,
+            "speech": view.alarm_speech(rows) if speaks else []}
     return view.alarm_banner(rows), panel, data
 
 
 def _alarm_rows(scope, code, now):
     with runtime.engine().connect() as conn:
-        return warning_desk.alarms(conn, scope, code, now, limit=MAX_LIST)
+        rows = warning_desk.alarms(conn, scope, code, now, limit=MAX_LIST)
+        for w in rows:
+            if w["level"] == "red":  # the place a wall speaks: 港北区港城街道…第1网格, not "第1网格"
+                w["place"] = _place(conn, scope, w["region"])
+        return rows
+
+
+def _place(conn, scope, code) -> str | None:
+    try:
+        chain = regions.breadcrumb(conn, scope, code)
+    except RegionError:
+        return None
+    return "".join(r.name for r in chain if r.level != "city") or None
 
 
 def pin(pin_clicks, release_clicks, state, pinned, released):
@@ -213,17 +242,19 @@ def pin(pin_clicks, release_clicks, state, pinned, released):
 
 
 def register(app) -> None:
-    access.callback(app, access.READ, Output("warn-queue", "children"),
+    access.callback(app, access.READ, Output("warn-queue", "children"), Output("warn-counts", "children"),
+                 Output("warn-children", "children"),
                  Input("warn-tick", "n_intervals"), Input("warn-levels", "value"), Input("warn-rules", "value"),
                  Input("warn-status", "value"), Input("warn-changed", "data"), Input("warn-selected", "data"),
                  State("url", "search"))(queue)
     access.callback(app, access.READ, Output("warn-selected", "data"), Input({"type": "warn-item", "index": ALL}, "n_clicks"),
                  prevent_initial_call=True)(select)
     access.callback(app, access.READ, Output("warn-detail", "children"), Output("warn-current", "data"),
+                 *[Output(b, "disabled") for b in BUTTONS],
                  Input("warn-selected", "data"), Input("warn-tick", "n_intervals"),
                  Input("warn-changed", "data"))(show)
     access.callback(app, "act_warnings", Output("warn-feedback", "children"), Output("warn-changed", "data"),
-                 Output("warn-comment", "value"),
+                 Output("warn-comment", "value"), Output("warn-assignee", "value"),
                  *[Input(b, "n_clicks") for b in BUTTONS],
                  State("warn-current", "data"), State("warn-comment", "value"),
                  State("warn-assignee", "value"), State("warn-changed", "data"),
@@ -241,4 +272,10 @@ def register(app) -> None:
                             Output("alarm-sound", "className"), Input("alarm-store", "data"))
 
 
-VIEW = View("/warnings", "预警研判", page, register, nav=5)
+def register_view(app) -> None:
+    register(app)
+    warnings_wall.register(app)  # the wall's composition has its own tick (callbacks/warnings_wall.py)
+
+
+VIEW = View("/warnings", "预警研判", page, register_view, nav=5, wall_page=warnings_wall.page,
+            snapshots=(warnings_wall.SNAPSHOT,))

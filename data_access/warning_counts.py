@@ -42,3 +42,26 @@ def active_count(conn: Connection, scope: Scope, code: str | None, by_child: boo
     col = level_column(g, r.child_level)
     return {k: n for k, n in conn.execute(
         select(col, func.count()).select_from(joined).where(*where, col.isnot(None)).group_by(col))}
+
+
+def open_counts(conn: Connection, scope: Scope, code, now) -> tuple[dict, dict]:
+    """({level: open warnings}, {child code: open warnings}) of the subtree, raised by `now`:
+    the duty desk's header and its per-region badges, recounted after every action."""
+    r = resolve(conn, scope, code)
+    if not has_table(conn):
+        return {}, {}
+    joined, inside, g = subtree(r)
+    where = [inside, warning.c.status.in_(OPEN_WARNING_STATUSES), warning.c.created_at <= now]
+    if r.child_level is None:
+        rows = conn.execute(select(warning.c.level, func.count()).select_from(joined).where(*where)
+                            .group_by(warning.c.level))
+        return dict(rows.all()), {}
+    col = level_column(g, r.child_level)
+    by_level: dict = {}
+    by_child: dict = {}
+    for level, child, n in conn.execute(select(warning.c.level, col, func.count()).select_from(joined)
+                                        .where(*where).group_by(warning.c.level, col)):
+        by_level[level] = by_level.get(level, 0) + n
+        if child is not None:
+            by_child[child] = by_child.get(child, 0) + n
+    return by_level, by_child

@@ -21,7 +21,7 @@ from .schema import (OPEN_WARNING_STATUSES, appeal, grid_worker, incident, key_p
 from .scope import NotInScope, RegionError, Scope, resolve, unknown
 from .vocabulary import WARNING_ACTION_NAMES, WARNING_STATUS_NAMES
 from .warning_rules import WarningConfig
-from .warnings import LEVEL_NAMES, RULE_NAMES, _change, _out, _plain, list_warnings
+from .warnings import LEVEL_NAMES, RULE_NAMES, SYSTEM, _change, _out, _plain, list_warnings
 
 STATUS_NAMES = WARNING_STATUS_NAMES
 ACTION_NAMES = WARNING_ACTION_NAMES
@@ -37,6 +37,17 @@ NEEDS_COMMENT = ("resolve", "dismiss", "reopen")
 MAX_TEXT = 500
 MAX_NAME = 64
 ALARM_LEVELS = ("red", "orange")
+SYSTEM_NAME = "系统自动"  # what a person reads where the machine acted (audit rows say "system")
+
+
+def actor_name(actor: str | None) -> str | None:
+    """Who acted, as the desk shows it: the machine in Chinese, people by their account name."""
+    return SYSTEM_NAME if actor == SYSTEM else actor
+
+
+def allowed_actions(status) -> set[str]:
+    """The officer's actions that apply to a warning in `status` (the desk's live buttons)."""
+    return {a for a, (starts, _) in TRANSITIONS.items() if status in starts}
 
 
 class WarningNotFound(RegionError):
@@ -53,7 +64,7 @@ class Conflict(Exception):
     status = 409
 
     def __init__(self, current: dict):
-        by = current.get("last_actor") or "他人"
+        by = actor_name(current.get("last_actor")) or "他人"
         super().__init__(f"该预警已被 {by} 处理为“{STATUS_NAMES.get(current['status'], current['status'])}”，"
                          "请查看最新状态后再操作")
         self.current = current
@@ -141,6 +152,7 @@ def history(conn: Connection, scope: Scope, warning_id: int) -> list[dict]:
     rows = conn.execute(select(warning_action).where(warning_action.c.warning_id == warning_id)
                         .order_by(warning_action.c.at, warning_action.c.id))
     return [{"action": r.action, "action_name": ACTION_NAMES.get(r.action, r.action), "actor": r.actor,
+             "actor_name": actor_name(r.actor),
              "at": r.at, "comment": r.comment, "before": _json(r.before), "after": _json(r.after)}
             for r in rows]
 

@@ -34,13 +34,6 @@ def level_badge(level: str, escalated_to_name: str | None = None):
 def desk_page(region, chain, counts: dict, children: list[dict], refresh_seconds: int, actor: str,
               can_act: bool):
     """The frame of /warnings; the queue and the detail fill in by callbacks."""
-    level_pills = [html.Span([f"{LEVEL_NAMES[lv]}色 ", html.B(fmt.count(counts.get(lv, 0)))],
-                             className=f"level-count level-{lv} me-3", id=f"warn-count-{lv}")
-                   for lv in LEVEL_NAMES]
-    child_links = [dcc.Link([c["name"], dbc.Badge(fmt.count(c["open"]), color="secondary", className="ms-1")],
-                            href=f"{PATH}?region={c['code']}", className="me-3 small",
-                            id=f"warn-child-{c['code']}")
-                   for c in children if c["open"]]
     filters = dbc.Row([
         # Each level's label in its own colour (legible on the light desk and the dark wall).
         dbc.Col(dcc.Checklist(id="warn-levels", options=[{"label": html.Span(f" {LEVEL_NAMES[lv]}",
@@ -61,19 +54,22 @@ def desk_page(region, chain, counts: dict, children: list[dict], refresh_seconds
         dbc.Textarea(id="warn-comment", placeholder="处理意见（办结、驳回、重新打开时必填）", maxLength=500,
                      className="mb-2", rows=2),
         html.Div([
-            dbc.Button("确认", id="warn-ack", disabled=not can_act, color="danger", className="me-2"),
-            dbc.Button("指派", id="warn-assign", disabled=not can_act, color="warning", className="me-2"),
-            dbc.Button("办结", id="warn-resolve", disabled=not can_act, color="success", className="me-2"),
-            dbc.Button("驳回（误报）", id="warn-dismiss", disabled=not can_act, color="secondary", className="me-2"),
-            dbc.Button("重新打开", id="warn-reopen", disabled=not can_act, color="light", className="me-2"),
+            # Disabled until a warning is selected; then only the actions its status allows.
+            dbc.Button("确认", id="warn-ack", disabled=True, color="danger", className="me-2"),
+            dbc.Button("指派", id="warn-assign", disabled=True, color="warning", className="me-2"),
+            dbc.Button("办结", id="warn-resolve", disabled=True, color="success", className="me-2"),
+            dbc.Button("驳回（误报）", id="warn-dismiss", disabled=True, color="secondary", className="me-2"),
+            # Outlined, not "light": a light button on the light desk read as plain text.
+            dbc.Button("重新打开", id="warn-reopen", disabled=True, color="primary", outline=True, className="me-2"),
         ]),
         html.Div(id="warn-feedback", className="mt-2"),
     ], id="warn-actions", className="mt-3")
     return html.Div([
         breadcrumb(chain, PATH),
-        html.Div([html.H4(f"{region.name} · 预警研判值班台", className="me-4 mb-0"), *level_pills],
+        html.Div([html.H4(f"{region.name} · 预警研判值班台", className="me-4 mb-0"),
+                  html.Span(level_counts(counts), id="warn-counts")],
                  className="d-flex align-items-center mb-2 flex-wrap"),
-        html.Div(child_links, className="mb-2") if child_links else None,
+        html.Div(child_badges(children), id="warn-children"),
         filters,
         dbc.Row([
             dbc.Col(html.Div(id="warn-queue", className="warn-queue"), md=5),
@@ -85,6 +81,21 @@ def desk_page(region, chain, counts: dict, children: list[dict], refresh_seconds
         dcc.Store(id="warn-changed", data=0),
         dcc.Interval(id="warn-tick", interval=max(refresh_seconds, 2) * 1000),
     ], className="warnings-page", **{"data-region": region.code})
+
+
+def level_counts(counts: dict):
+    """The header's open warnings per level ("红色 2 橙色 0 …"), every level shown."""
+    return [html.Span([f"{LEVEL_NAMES[lv]}色 ", html.B(fmt.count(counts.get(lv, 0)))],
+                      className=f"level-count level-{lv} me-3", id=f"warn-count-{lv}")
+            for lv in LEVEL_NAMES]
+
+
+def child_badges(children: list[dict]):
+    """Links to the sub-regions that have open warnings, each with its count; none: nothing."""
+    links = [dcc.Link([c["name"], dbc.Badge(fmt.count(c["open"]), color="secondary", className="ms-1")],
+                      href=f"{PATH}?region={c['code']}", className="me-3 small", id=f"warn-child-{c['code']}")
+             for c in children if c["open"]]
+    return html.Div(links, className="mb-2") if links else None
 
 
 def queue_list(rows: list[dict], names: dict, selected: int | None):
@@ -156,7 +167,7 @@ def evidence(focus: dict):
 def audit_table(history: list[dict]):
     return dbc.Table([
         html.Thead(html.Tr([html.Th(h) for h in ("时间", "操作", "处理人", "意见", "变化")])),
-        html.Tbody([html.Tr([html.Td(fmt.stamp(h["at"])), html.Td(h["action_name"]), html.Td(h["actor"] or "—"),
+        html.Tbody([html.Tr([html.Td(fmt.stamp(h["at"])), html.Td(h["action_name"]), html.Td(h.get("actor_name") or h["actor"] or "—"),
                              html.Td(h["comment"] or ""), html.Td(_change_text(h))]) for h in history]),
     ], size="sm", striped=True, id="warn-audit", className="small")
 
@@ -210,6 +221,14 @@ def alarm_banner(rows: list[dict]):
         html.Span(worst["reason"], className="ms-1 alarm-reason", title=worst["reason"]),
         dcc.Link("前往值班台处置", href=f"{PATH}?region={worst['region']}", className="ms-3 alarm-link"),
     ], className=f"alarm-banner alarm-{worst['level']}", id="alarm-banner-body")
+
+
+def alarm_speech(rows: list[dict]) -> list[dict]:
+    """What a wall reads aloud for each red warning: its level, place and rule, masked like the
+    banner's counts (never the reason's text, which may quote a citizen)."""
+    return [{"id": w["id"], "text": f"{LEVEL_NAMES['red']}色预警。{w.get('place') or w.get('region_name') or '辖区'}，"
+                                    f"{RULE_NAMES.get(w['rule'], '预警').replace('/', '或')}。"}
+            for w in rows if w["level"] == "red"]
 
 
 def takeover(focus: dict, now: dt.datetime, pinned: bool):

@@ -12,10 +12,11 @@ Services import data_access only (tests/test_imports.py checks it).
 """
 from __future__ import annotations
 
-from . import grid, incidents, opinion, overview, patrols
+from . import grid, incidents, opinion, overview, patrols, warnings
 from .snapshot import Snapshot
 
 SNAPSHOTS: dict[str, Snapshot] = {s.kind: s for s in (
-    overview.SNAPSHOT, incidents.SNAPSHOT, patrols.SNAPSHOT, patrols.WORKERS, opinion.SNAPSHOT, grid.SNAPSHOT)}
+    overview.SNAPSHOT, incidents.SNAPSHOT, patrols.SNAPSHOT, patrols.WORKERS, opinion.SNAPSHOT, grid.SNAPSHOT,
+    warnings.SNAPSHOT)}
 
 __all__ = ["SNAPSHOTS", "Snapshot"]

@@ -18,6 +18,7 @@ WALLS = {
     "overview": ("/?region=450800&screen=1", "#ov-map canvas"),
     "incidents": ("/incidents?region=450800&screen=1", "#inc-sankey .main-svg"),
     "grid": ("/grid/450802001003001?screen=1", "#grid-recent-incidents"),
+    "warnings": ("/warnings?region=450800&screen=1", "#board-map canvas"),
 }
 
 # Measured in canvas pixels (CSS px before the canvas is scaled to the screen).
