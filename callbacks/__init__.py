@@ -2,9 +2,9 @@
 
 `VIEWS` is the registry (callbacks/views.py): adding a view is a service module, a layout
 module, a view module ending in `VIEW = View(...)`, and its line here."""
-from . import admin, briefing, grid, incidents, opinion, overview, patrols, router, wall, warnings
+from . import admin, briefing, grid, handover, incidents, opinion, overview, patrols, router, wall, warnings
 
-VIEWS = (overview.VIEW, incidents.VIEW, patrols.VIEW, opinion.VIEW, warnings.VIEW, briefing.VIEW,
+VIEWS = (overview.VIEW, incidents.VIEW, patrols.VIEW, opinion.VIEW, warnings.VIEW, handover.VIEW, briefing.VIEW,
          grid.VIEW, admin.VIEW, wall.VIEW)
 
 

@@ -9,7 +9,7 @@ that forgets to say what it needs fails closed, and `tests/test_access.py` fails
 Permissions:
 - `public`: no sign-in (the login page, static files, /healthz);
 - `read`: a signed-in person or a kiosk screen, each in its own jurisdiction;
-- `act_warnings`, `export`, `unmask`, `admin`, `send_to_wall`: the roles in `ROLE_PERMISSIONS`.
+- `act_warnings`, `export`, `unmask`, `admin`, `send_to_wall`, `handover`: the roles in `ROLE_PERMISSIONS`.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ ROLE_PERMISSIONS = {
     "unmask": {"duty_officer", "leader"},
     "admin": {"admin"},
     "send_to_wall": {"leader", "duty_officer"},  # 投屏: send a view to a named wall screen
+    "handover": {"duty_officer", "leader"},  # 交接班: the shift's handover sheet, its sign-offs and files
 }
 PERMISSIONS = (PUBLIC, READ, *ROLE_PERMISSIONS)
 # What a refused caller is told, by permission.
@@ -31,6 +32,7 @@ REFUSALS = {
     "unmask": "当前账号无权查看完整个人信息",
     "admin": "仅管理员可使用系统管理",
     "send_to_wall": "当前账号无权投屏（需领导或值班员账号）",
+    "handover": "当前账号无权交接班（需值班员或领导账号）",
 }
 
 # Endpoints that Flask and Dash register themselves.

@@ -17,7 +17,7 @@ from data_access.cache import cache
 from data_access.engine import create_own_tables, make_engine
 from layouts.shell import app_shell
 
-from . import api, auth, runtime, scheduler, security, sessions, settings, throttle
+from . import api, auth, handover_files, runtime, scheduler, security, sessions, settings, throttle
 from .briefing import web as briefing_web
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,6 +58,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     security.init_app(server)
     server.register_blueprint(api.bp)
     server.register_blueprint(briefing_web.bp)
+    server.register_blueprint(handover_files.bp)
     # A web worker leaves the maintenance (rollups, warnings, text readings) to a live refresher
     # process, which runs it off the web tier; without one (SimpleCache, or it died) it does it.
     server.extensions["redgrid.scheduler"] = scheduler.start(

@@ -68,6 +68,9 @@ SETTINGS = (
     Setting("SMTP_PASSWORD", "", "SMTP password (with SMTP_USER)."),
     Setting("SMTP_FROM", "", "Sender address of alert e-mails."),
     Setting("SMTP_STARTTLS", 0, "1: upgrade the SMTP connection with STARTTLS (certificate verified) before login."),
+    Setting("SHIFTS", "08:00,20:00",
+            "Start times (HH:MM, Asia/Shanghai, comma-separated) of the duty shifts; each runs to the next. "
+            "The handover sheet (交接班) covers one shift."),
     Setting("DASHBOARD_NOW", "", "Pretend it is this ISO time (replay, reproducible tests); empty = real time."),
 )
 

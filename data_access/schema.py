@@ -406,5 +406,29 @@ alert_delivery_log = Table(
     Index("ix_alert_delivery_log_at", "at"),
 )
 
+# Shift handover (交接班, data_access/handover.py): one sheet per (region, shift), written when the
+# outgoing officer signs (交班) with the figures they signed as JSON, so later changes in the data do
+# not alter it; one sign-off row per role. The keys keep each sheet and each role's signature single.
+handover = Table(
+    "handover", metadata,
+    Column("region_code", String(15), primary_key=True),
+    Column("shift_start", UTCDateTime, primary_key=True),
+    Column("shift_end", UTCDateTime, nullable=False),
+    Column("as_of", UTCDateTime, nullable=False),  # the figures count up to here (the shift's end, or the signing)
+    Column("figures", Text, nullable=False),  # JSON, frozen
+    Column("figures_sha256", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+handover_signoff = Table(
+    "handover_signoff", metadata,
+    Column("region_code", String(15), primary_key=True),
+    Column("shift_start", UTCDateTime, primary_key=True),
+    Column("role", String(8), primary_key=True),  # "outgoing" (交班) / "incoming" (接班)
+    Column("username", String(64), nullable=False),
+    Column("signed_at", UTCDateTime, nullable=False),
+    Column("figures_sha256", String(64), nullable=False),  # what this officer signed
+)
+
 OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, app_session, audit_log, appeal_reading,
-              wall_assignment, alert_channel, alert_delivery, alert_delivery_log)
+              wall_assignment, alert_channel, alert_delivery, alert_delivery_log, handover, handover_signoff)

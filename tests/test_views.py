@@ -27,7 +27,7 @@ def test_view001_navigation_and_carousel_come_from_the_registry(app, client):
     from callbacks import VIEWS, views
     layout = _layout(client)
     nav = views.navigation(VIEWS)
-    assert [p for p, _, _ in nav] == ["/", "/incidents", "/patrols", "/opinion", "/warnings", "/briefing", "/wall"]
+    assert [p for p, _, _ in nav] == ["/", "/incidents", "/patrols", "/opinion", "/warnings", "/handover", "/briefing", "/wall"]
     for path, label, nav_id in nav:
         assert f'"id": "{nav_id}"' in layout and label in layout, nav_id
     assert '"data-carousel": "/,/incidents,/patrols,/opinion"' in layout
@@ -114,7 +114,7 @@ def test_view007_the_refresher_computes_every_declared_snapshot(app):
     from dashboard import refresher
     from services import SNAPSHOTS
     assert set(refresher.jobs(app.server)) == set(SNAPSHOTS) == {
-        "overview", "incidents", "patrols", "patrols-workers-snap", "opinion", "grid"}
+        "overview", "incidents", "patrols", "patrols-workers-snap", "opinion", "grid", "warnings"}
 
 
 def test_view008_the_navigation_offers_only_what_the_role_may_open(app):
@@ -168,3 +168,37 @@ def test_view011_an_unchanged_screen_learns_its_data_is_current_once_a_minute(ap
     assert "数据更新于" in json.dumps(response["ov-updated"], ensure_ascii=False)
     assert response["ov-state"]["data"]["ok_at"] == state["ok_at"]
     assert response["ov-state"]["data"]["sig"] == state["sig"]
+
+
+def test_view012_the_warnings_wall_counts_every_open_warning(app, client, conn):
+    """预警研判 on the wall: the strip's level counts and the map's values are counts of every open
+    warning of the subtree (not the queue's first rows), the queue is masked text in level order,
+    and a click on the map drills in while the wall stays a wall."""
+    from data_access.schema import OPEN_WARNING_STATUSES, WARNING_LEVELS
+    page = _route(client, app, "/warnings", "?region=450800&screen=1")
+    assert "wall-warnings" in page and "board-map" in page and '"id": "warn-ack"' not in page  # the wall shows, the desk acts
+    r = call(client, app, find(app, "board-kpis.children"), [1], ["450800", {"sig": "x"}])
+    assert r.status_code == 200
+    got = r.get_json()["response"]
+    marks = ", ".join(f"'{s}'" for s in OPEN_WARNING_STATUSES)
+    want = dict(conn.exec_driver_sql(
+        f"SELECT level, COUNT(*) FROM warning WHERE status IN ({marks}) GROUP BY level").all())
+    strip = json.dumps(got["board-kpis"], ensure_ascii=False)
+    for level in WARNING_LEVELS:
+        assert f'"id": "board-{level}"' in strip
+        value = strip.split(f'"id": "board-{level}"')[0].rsplit('"children": "', 1)[1].split('"')[0]
+        assert value == f"{want.get(level, 0):,}", (level, value, want)
+    fig = got["board-map"]["figure"]
+    assert fig["__dash_patch_update"] == "__dash_patch_update"  # values, never the polygons
+    z = next(op["params"]["value"] for op in fig["operations"] if op["location"][-1] == "z")
+    assert sum(z) == sum(want.values()) > 0
+    # The map's drill: a child region opens its own board, the wall stays a wall.
+    county = conn.exec_driver_sql("SELECT code FROM region WHERE level = 'county' ORDER BY code LIMIT 1").scalar()
+    drill = next(k for k in app.callback_map
+                 if "url.pathname" in k and "board-map" in json.dumps(app.callback_map[k]["inputs"]))
+    r = call(client, app, drill, [{"points": [{"customdata": county}]}], ["?region=450800&screen=1&rotate=30"])
+    assert r.status_code == 200
+    out = r.get_json()["response"]
+    assert out["url"]["pathname"] == "/warnings" and out["url"]["search"] == f"?region={county}&screen=1&rotate=30"
+    for forged in ([{"points": [{"customdata": "../x"}]}], [None], [{"points": []}]):
+        assert call(client, app, drill, forged, [""]).status_code == 204
