@@ -181,10 +181,10 @@ def alarm(_tick, pathname, search, pinned, released, state):
     scope, now = runtime.scope(), runtime.now()
     seconds = runtime.setting("ALARM_SECONDS")
     try:
-        rows = remember("alarms", scope.code, code, now, seconds,
-                        lambda: _alarm_rows(scope, code, now))
+        rows, counts = remember("alarms", scope.code, code, now, seconds,
+                                lambda: _alarm_rows(scope, code, now))
     except RegionError:
-        rows = []  # the page says what is wrong with the region
+        rows, counts = [], {}  # the page says what is wrong with the region
     except DatabaseError:
         raise PreventUpdate
     big = live.big_screen(search)
@@ -192,7 +192,8 @@ def alarm(_tick, pathname, search, pinned, released, state):
     pin = (_int_list([pinned]) or [None])[0]
     red = [w for w in rows if w["level"] == "red" and w["id"] not in released]
     hold = pin or (red[0]["id"] if red and big else None)
-    sig = hashlib.blake2b(repr(([(w["id"], w["version"]) for w in rows], hold, pin, big)).encode(),
+    sig = hashlib.blake2b(repr(([(w["id"], w["version"]) for w in rows], sorted(counts.items()), hold, pin,
+                                big)).encode(),
                           digest_size=8).hexdigest()
     if isinstance(state, dict) and state.get("sig") == sig:
         raise PreventUpdate
@@ -209,7 +210,7 @@ def alarm(_tick, pathname, search, pinned, released, state):
     data = {"sig": sig, "ids": [w["id"] for w in rows], "levels": [w["level"] for w in rows],
             "takeover": panel is not None, "hold": hold if panel is not None else None,
             "speech": view.alarm_speech(rows) if speaks else []}
-    return view.alarm_banner(rows), panel, data
+    return view.alarm_banner(rows, counts), panel, data
 
 
 def _alarm_rows(scope, code, now):
@@ -218,7 +219,16 @@ def _alarm_rows(scope, code, now):
         for w in rows:
             if w["level"] == "red":  # the place a wall speaks: 港北区港城街道…第1网格, not "第1网格"
                 w["place"] = _place(conn, scope, w["region"])
-        return rows
+        # The banner counts every waiting warning, not only the MAX_LIST rows fetched.
+        counts = warning_desk.alarm_counts(conn, scope, code, now) if len(rows) >= MAX_LIST else None
+        return rows, counts or _counted(rows)
+
+
+def _counted(rows) -> dict:
+    counts: dict = {}
+    for w in rows:
+        counts[w["level"]] = counts.get(w["level"], 0) + 1
+    return counts
 
 
 def _place(conn, scope, code) -> str | None:

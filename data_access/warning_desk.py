@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from . import regions
@@ -177,6 +177,20 @@ def queue(conn: Connection, scope: Scope, code: str | None, now: dt.datetime, st
 def alarms(conn: Connection, scope: Scope, code: str | None, now: dt.datetime, limit: int = 20) -> list[dict]:
     """Red and orange warnings nobody has acknowledged yet: what every screen of the region sounds for."""
     return list_warnings(conn, scope, code, now, ("new",), limit=limit, levels=ALARM_LEVELS)
+
+
+def alarm_counts(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
+    """{level: how many wait} of every unacknowledged red/orange warning of the subtree (the banner's
+    counts; the list above stops at its limit)."""
+    from .warning_counts import has_table, subtree
+    r = resolve(conn, scope, code)
+    if not has_table(conn):
+        return {}
+    joined, inside, _ = subtree(r)
+    rows = conn.execute(select(warning.c.level, func.count()).select_from(joined)
+                        .where(inside, warning.c.status == "new", warning.c.level.in_(ALARM_LEVELS),
+                               warning.c.created_at <= now).group_by(warning.c.level))
+    return dict(rows.all())
 
 
 # --- escalation --------------------------------------------------------------

@@ -193,15 +193,17 @@ def feedback(message: str, color: str):
 
 # --- the wall --------------------------------------------------------------------
 
-def alarm_counts(rows: list[dict]) -> list[tuple[str, int]]:
-    """(level, how many) of the waiting warnings, worst level first, levels with none left out."""
-    counts: dict[str, int] = {}
-    for w in rows:
-        counts[w["level"]] = counts.get(w["level"], 0) + 1
+def alarm_counts(rows: list[dict], counted: dict | None = None) -> list[tuple[str, int]]:
+    """(level, how many) of the waiting warnings, worst level first, levels with none left out;
+    `counted` ({level: n}, every waiting warning) when the rows are only the first page."""
+    counts: dict[str, int] = dict(counted or {})
+    if counted is None:
+        for w in rows:
+            counts[w["level"]] = counts.get(w["level"], 0) + 1
     return [(lv, counts[lv]) for lv in LEVEL_NAMES if counts.get(lv)]
 
 
-def alarm_banner(rows: list[dict]):
+def alarm_banner(rows: list[dict], counted: dict | None = None):
     """The flashing bar every screen of the region shows while red/orange warnings wait: the
     count of each level ("红 2 · 橙 5"), then the worst one's reason. One line: on the wall
     the reason is cut with an ellipsis (assets/app.css), never wrapped onto a second line."""
@@ -209,7 +211,7 @@ def alarm_banner(rows: list[dict]):
         return None
     worst = rows[0]
     counts = []
-    for lv, n in alarm_counts(rows):
+    for lv, n in alarm_counts(rows, counted):
         if counts:
             counts.append(html.Span("·", className="alarm-sep"))
         counts.append(html.Span([LEVEL_NAMES.get(lv, lv), html.B(fmt.count(n), className="ms-1")],

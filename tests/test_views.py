@@ -202,3 +202,39 @@ def test_view012_the_warnings_wall_counts_every_open_warning(app, client, conn):
     assert out["url"]["pathname"] == "/warnings" and out["url"]["search"] == f"?region={county}&screen=1&rotate=30"
     for forged in ([{"points": [{"customdata": "../x"}]}], [None], [{"points": []}]):
         assert call(client, app, drill, forged, [""]).status_code == 204
+
+
+def test_view013_the_banner_counts_every_waiting_warning(sqlite_url, tmp_path):
+    """The alarm poll fetches the first MAX_LIST waiting red/orange warnings; the banner's level
+    counts are of all of them (a count query), not of the page fetched."""
+    import datetime as dt
+    from sqlalchemy import insert
+    from callbacks.warnings import MAX_LIST
+    from dashboard import create_app
+    from data_access.engine import make_engine
+    from data_access.schema import warning
+    from .conftest import copy_sqlite, now
+    url = copy_sqlite(sqlite_url, tmp_path / "many.db")
+    eng = make_engine(url)
+    with eng.begin() as conn:
+        grid = conn.exec_driver_sql("SELECT code FROM region WHERE level = 'grid' ORDER BY code LIMIT 1").scalar()
+        before = dict(conn.exec_driver_sql(
+            "SELECT level, COUNT(*) FROM warning WHERE status = 'new' AND level IN ('red', 'orange') "
+            "GROUP BY level").all())
+        at = now() - dt.timedelta(minutes=5)
+        conn.execute(insert(warning), [
+            {"dedup_key": f"test-many-{i}", "rule": "overdue", "level": "orange", "region_code": grid,
+             "reason": f"测试预警 {i}", "status": "new", "version": 1, "created_at": at, "updated_at": at,
+             "escalated": False} for i in range(MAX_LIST + 5)])
+    eng.dispose()
+    app = create_app({"DATABASE_URL": url})
+    c = app.server.test_client()
+    assert sign_in(c).status_code == 302
+    r = call(c, app, find(app, "alarm-banner.children"), [1, "/", "?region=450800", None, None], [None])
+    assert r.status_code == 200
+    banner = json.dumps(r.get_json()["response"]["alarm-banner"], ensure_ascii=False, separators=(",", ":"))
+    orange = before.get("orange", 0) + MAX_LIST + 5
+    # The orange count span: ["橙", <b>N</b>] with id alarm-count-orange.
+    span = banner[:banner.index('"id":"alarm-count-orange"')]
+    shown = span[span.rindex('"children":["橙"'):]
+    assert f'"children":"{orange:,}"' in shown, (orange, shown)
