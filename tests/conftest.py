@@ -1,6 +1,7 @@
 """Test fixtures: a tiny seeded city on SQLite and on PostgreSQL, and the app on each."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -70,24 +71,42 @@ def sqlite_url(tmp_path_factory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def pg_url():
-    """A database of our own on the local PostgreSQL, dropped at the end of the run."""
-    name = f"redgrid_test_{uuid.uuid4().hex[:8]}"
+@contextlib.contextmanager
+def private_pg(prefix: str, seed: bool = True, rollups: bool = True):
+    """A PostgreSQL database of the caller's own, seeded with the tiny city unless `seed` is
+    False (`rollups=False`: without summing the fact rollups, for tests that read none), and
+    dropped afterwards. No PostgreSQL here: the test is skipped, or fails in CI
+    (REDGRID_REQUIRE_POSTGRES)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
+        admin.dispose()
         if os.environ.get("REDGRID_REQUIRE_POSTGRES"):
             raise
         pytest.skip(f"PostgreSQL not reachable: {exc}")
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    _seed(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        if seed and rollups:
+            _seed(url)
+        elif seed:
+            from unittest import mock
+            with mock.patch("data_access.rollups.rebuild"):
+                _seed(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A database of our own on the local PostgreSQL, dropped at the end of the run."""
+    with private_pg("redgrid_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -6,6 +6,7 @@ move: back-off is checked on the scheduled times, never by sleeping."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import email
 import email.policy
@@ -13,18 +14,16 @@ import hashlib
 import hmac
 import io
 import json
-import os
 import socket
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, delete, insert, select, text, update
+from sqlalchemy import delete, insert, select, update
 
 from data_access import alert_channels, warnings
 from data_access.engine import make_engine
@@ -33,7 +32,7 @@ from data_access.schema import (alert_channel, alert_delivery, alert_delivery_lo
                                 key_person, region, warning, warning_action)
 from dashboard import notify, scheduler
 
-from .conftest import PG_ADMIN_URL, _seed, copy_sqlite, now
+from .conftest import copy_sqlite, now, private_pg
 
 T0 = now()
 SECRET = "SEC0123456789abcdef-test-signing-secret"
@@ -44,34 +43,19 @@ ROBOT_KEY = "a1b2c3d4-0000-4444-8888-abcdefabcdef"
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def db(request, tmp_path_factory):
-    admin = name = None
-    if request.param == "sqlite":
-        url = copy_sqlite(request.getfixturevalue("sqlite_url"), tmp_path_factory.mktemp("alr") / "alr.db")
-    else:
-        name = f"redgrid_alr_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
-            if os.environ.get("REDGRID_REQUIRE_POSTGRES"):
-                raise
-            pytest.skip(f"PostgreSQL not reachable: {exc}")
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        with mock.patch("data_access.rollups.rebuild"):  # the alerts read no rollups
-            _seed(url)
-    eng = make_engine(url)
-    with eng.connect() as conn:
-        towns = conn.execute(select(region.c.code).where(region.c.level == "township")
-                             .order_by(region.c.code).limit(2)).scalars().all()
-        grids = [conn.execute(select(region.c.code).where(region.c.level == "grid", region.c.township_code == t)
-                              .order_by(region.c.code).limit(1)).scalar() for t in towns]
-    yield {"url": url, "engine": eng, "towns": towns, "grids": grids}
-    eng.dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = copy_sqlite(request.getfixturevalue("sqlite_url"), tmp_path_factory.mktemp("alr") / "alr.db")
+        else:
+            url = stack.enter_context(private_pg("redgrid_alr", rollups=False))  # the alerts read no rollups
+        eng = make_engine(url)
+        with eng.connect() as conn:
+            towns = conn.execute(select(region.c.code).where(region.c.level == "township")
+                                 .order_by(region.c.code).limit(2)).scalars().all()
+            grids = [conn.execute(select(region.c.code).where(region.c.level == "grid", region.c.township_code == t)
+                                  .order_by(region.c.code).limit(1)).scalar() for t in towns]
+        yield {"url": url, "engine": eng, "towns": towns, "grids": grids}
+        eng.dispose()
 
 
 @pytest.fixture()

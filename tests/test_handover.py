@@ -5,17 +5,15 @@ another township's officer can neither see nor sign it (refused, audited); the W
 open and carry the figures; and in a real browser."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
-import os
 import re
 import time
-import uuid
-from unittest import mock
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
 
 from data_access import handover as data
 from data_access.engine import make_engine
@@ -26,7 +24,7 @@ from data_access.warning_rules import WarningConfig
 from dashboard import create_app
 
 from . import dashcall
-from .conftest import ARTIFACTS, PG_ADMIN_URL, TEST_PASSWORD, _seed, copy_sqlite, now, sign_in
+from .conftest import ARTIFACTS, TEST_PASSWORD, copy_sqlite, now, private_pg, sign_in
 
 SHOW, SIGN = "hnd-sheet.children", "hnd-feedback.children"
 TIMES = data.parse_times("08:00,20:00")
@@ -36,35 +34,20 @@ TIMES = data.parse_times("08:00,20:00")
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def db(request, tmp_path_factory):
-    admin = name = None
-    if request.param == "sqlite":
-        url = copy_sqlite(request.getfixturevalue("sqlite_url"), tmp_path_factory.mktemp("hnd") / "hnd.db")
-    else:
-        name = f"redgrid_hnd_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
-            if os.environ.get("REDGRID_REQUIRE_POSTGRES"):
-                raise
-            pytest.skip(f"PostgreSQL not reachable: {exc}")
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        with mock.patch("data_access.rollups.rebuild"):  # the sheet reads no rollups
-            _seed(url)
-    eng = make_engine(url)
-    with eng.connect() as conn:
-        towns = conn.execute(select(region.c.code).where(region.c.level == "township")
-                             .order_by(region.c.code).limit(2)).scalars().all()
-        county = conn.execute(select(region.c.code).where(region.c.level == "county")
-                              .order_by(region.c.code).limit(1)).scalar()
-    yield {"url": url, "eng": eng, "towns": towns, "county": county,
-           "app": create_app({"DATABASE_URL": url, "REFRESH_SECONDS": 2})}
-    eng.dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = copy_sqlite(request.getfixturevalue("sqlite_url"), tmp_path_factory.mktemp("hnd") / "hnd.db")
+        else:
+            url = stack.enter_context(private_pg("redgrid_hnd", rollups=False))  # the sheet reads no rollups
+        eng = make_engine(url)
+        with eng.connect() as conn:
+            towns = conn.execute(select(region.c.code).where(region.c.level == "township")
+                                 .order_by(region.c.code).limit(2)).scalars().all()
+            county = conn.execute(select(region.c.code).where(region.c.level == "county")
+                                  .order_by(region.c.code).limit(1)).scalar()
+        yield {"url": url, "eng": eng, "towns": towns, "county": county,
+               "app": create_app({"DATABASE_URL": url, "REFRESH_SECONDS": 2})}
+        eng.dispose()
 
 
 def _person(app, username):

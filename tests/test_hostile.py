@@ -30,12 +30,11 @@ the known background-refresh bug of callbacks/live.py logs are counted apart (pr
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import os
 import re
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -43,9 +42,9 @@ from urllib.parse import quote, urlencode
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select
 
-from .conftest import KIOSK_TOKEN, PG_ADMIN_URL, TEST_PASSWORD, _seed, copy_sqlite, now, sign_in
+from .conftest import KIOSK_TOKEN, TEST_PASSWORD, copy_sqlite, now, private_pg, sign_in
 
 MARK = "hOsTiLe7q"  # planted in every hostile string; must never reach SQL text
 SETTINGS = dict(deadline=None, derandomize=True, database=None,
@@ -200,21 +199,12 @@ def target(request, tmp_path_factory):
     from data_access import warnings
     from data_access.engine import make_engine
     from data_access.schema import region, warning
-    admin = name = None
     if request.param == "sqlite":
         url = _private_sqlite(request.getfixturevalue("sqlite_url"), tmp_path_factory)
     else:
-        name = f"redgrid_hostile_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:  # noqa: BLE001 - no PostgreSQL here
-            if os.environ.get("REDGRID_REQUIRE_POSTGRES"):
-                raise
-            pytest.skip(f"PostgreSQL not reachable: {exc}")
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        _seed(url)
+        stack = contextlib.ExitStack()
+        request.addfinalizer(stack.close)  # after this fixture's own teardown: the database goes last
+        url = stack.enter_context(private_pg("redgrid_hostile"))
     eng = make_engine(url)
     with eng.begin() as conn:
         warnings.evaluate(conn, now())  # real warnings, so that acts with real ids reach the desk
@@ -240,10 +230,6 @@ def target(request, tmp_path_factory):
           f"SQL statements checked: {STATEMENTS[request.param]}, marker in SQL: {len(t.sql_leaks)}, "
           f"background-refresh exceptions logged (known bug): {NOISE[request.param]}")
     app.server.extensions[ENGINE_KEY].dispose()
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # --- every server callback ---------------------------------------------------------------

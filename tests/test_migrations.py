@@ -8,9 +8,7 @@ finds no difference from OWN_TABLES — the guard that a schema change comes wit
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -21,7 +19,7 @@ from sqlalchemy import create_engine, inspect, text
 from data_access import migrations, schema
 from data_access.engine import create_schema, drop_schema, make_engine, migrate
 
-from .conftest import PG_ADMIN_URL
+from .conftest import private_pg
 
 T0 = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.timezone.utc)
 
@@ -49,19 +47,8 @@ def empty_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'mig.db'}"
         return
-    name = f"redgrid_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
-        if os.environ.get("REDGRID_REQUIRE_POSTGRES"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with private_pg("redgrid_mig", seed=False) as url:
+        yield url
 
 
 @pytest.fixture()

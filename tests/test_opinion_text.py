@@ -3,14 +3,12 @@ accuracy on the held-out hand-labelled evaluation set, guarded against regressio
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from dashboard.opinion_text import TOPICS, Pipeline, default, evaluate, features
 from data_access import metrics, opinion, opinion_backfill
@@ -18,7 +16,7 @@ from data_access.engine import make_engine
 from data_access.schema import appeal
 from data_access.scope import scope_of
 
-from .conftest import PG_ADMIN_URL, _seed, now
+from .conftest import _seed, now, private_pg
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -111,21 +109,8 @@ def fresh_url(request, tmp_path_factory):
         _seed(url)
         yield url
         return
-    name = f"redgrid_bf_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
-        if os.environ.get("REDGRID_REQUIRE_POSTGRES"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    _seed(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with private_pg("redgrid_bf") as url:
+        yield url
 
 
 def _labels(conn) -> dict:

@@ -4,14 +4,12 @@ and keeps it across reloads; role-gated, scoped to the sender's jurisdiction (sc
 regions), audited; hostile payloads get a sentence, never a 500. And in a real browser."""
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import re
-import uuid
-from unittest import mock
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from data_access import users
 from data_access.engine import make_engine
@@ -19,7 +17,7 @@ from data_access.schema import audit_log, kiosk_token, region, wall_assignment
 from dashboard import create_app
 
 from . import dashcall
-from .conftest import ARTIFACTS, KIOSK_TOKEN, PG_ADMIN_URL, _seed, copy_sqlite, now, sign_in
+from .conftest import ARTIFACTS, KIOSK_TOKEN, copy_sqlite, now, private_pg, sign_in
 
 TOWN_A_TOKEN = "test-kiosk-token-town-a-0000000000"
 TOWN_B_TOKEN = "test-kiosk-token-town-b-0000000000"
@@ -27,37 +25,22 @@ SEND, FOLLOW = "wall-feedback.children", "wall-follow.data"
 
 
 def _wall_db(kind, request, tmp_path_factory):
-    if kind == "sqlite":
-        url = copy_sqlite(request.getfixturevalue("sqlite_url"), tmp_path_factory.mktemp("wall") / "wall.db")
-        admin = name = None
-    else:
-        name = f"redgrid_wall_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        except Exception as exc:  # noqa: BLE001 - any failure means "no PostgreSQL here"
-            if os.environ.get("REDGRID_REQUIRE_POSTGRES"):
-                raise
-            pytest.skip(f"PostgreSQL not reachable: {exc}")
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        # Screens and assignments read no fact rollups: the seed skips summing them (faster, and
-        # independent of data_access/rollups.py).
-        with mock.patch("data_access.rollups.rebuild"):
-            _seed(url)
-    eng = make_engine(url)
-    with eng.begin() as conn:
-        towns = conn.execute(select(region.c.code).where(region.c.level == "township")
-                             .order_by(region.c.code).limit(2)).scalars().all()
-        ids = {"wall_town_a": users.add_kiosk(conn, "wall_town_a", TOWN_A_TOKEN, towns[0], now()),
-               "wall_town_b": users.add_kiosk(conn, "wall_town_b", TOWN_B_TOKEN, towns[1], now())}
-        ids["wall_city"] = conn.execute(select(kiosk_token.c.id).where(kiosk_token.c.name == "wall_city")).scalar()
-    eng.dispose()
-    yield {"url": url, "towns": towns, "ids": ids}
-    if admin is not None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with contextlib.ExitStack() as stack:
+        if kind == "sqlite":
+            url = copy_sqlite(request.getfixturevalue("sqlite_url"), tmp_path_factory.mktemp("wall") / "wall.db")
+        else:
+            # Screens and assignments read no fact rollups: the seed skips summing them.
+            url = stack.enter_context(private_pg("redgrid_wall", rollups=False))
+        eng = make_engine(url)
+        with eng.begin() as conn:
+            towns = conn.execute(select(region.c.code).where(region.c.level == "township")
+                                 .order_by(region.c.code).limit(2)).scalars().all()
+            ids = {"wall_town_a": users.add_kiosk(conn, "wall_town_a", TOWN_A_TOKEN, towns[0], now()),
+                   "wall_town_b": users.add_kiosk(conn, "wall_town_b", TOWN_B_TOKEN, towns[1], now())}
+            ids["wall_city"] = conn.execute(select(kiosk_token.c.id)
+                                            .where(kiosk_token.c.name == "wall_city")).scalar()
+        eng.dispose()
+        yield {"url": url, "towns": towns, "ids": ids}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
