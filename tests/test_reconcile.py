@@ -70,15 +70,23 @@ def _assert_same(conn, codes, at, what):
 
 
 def _valid_incidents(conn, day: dt.date, limit: int):
+    """Valid closed incidents of `day`, each of another township and none of the township a moved
+    row goes to (the last grid's): the cells they touch are distinct whatever the seed drew."""
     g = region.alias("g")
-    return conn.execute(
-        select(incident.c.id).select_from(incident.join(g, and_(
+    last = conn.execute(select(region.c.township_code).where(region.c.level == "grid")
+                        .order_by(region.c.code.desc()).limit(1)).scalar()
+    rows = conn.execute(
+        select(incident.c.id, incident.c.township_code).select_from(incident.join(g, and_(
             g.c.code == incident.c.grid_code, g.c.level == "grid", g.c.village_code == incident.c.village_code,
             g.c.township_code == incident.c.township_code, g.c.county_code == incident.c.county_code)))
         .where(incident.c.reported_at >= rollups._start(day),
                incident.c.reported_at < rollups._start(day + dt.timedelta(days=1)),
-               incident.c.closed_at.isnot(None))
-        .order_by(incident.c.id).limit(limit)).scalars().all()
+               incident.c.closed_at.isnot(None), incident.c.township_code != last)
+        .order_by(incident.c.id)).all()
+    seen: dict = {}
+    for wid, township in rows:
+        seen.setdefault(township, wid)
+    return sorted(seen.values())[:limit]
 
 
 def _blind(conn, at) -> set:

@@ -65,7 +65,9 @@ CAT_P_RURAL /= CAT_P_RURAL.sum()
 DEPARTMENT = {"矛盾纠纷": "司法局", "治安隐患": "公安局", "安全生产": "应急管理局", "消防安全": "消防救援大队",
               "环境卫生": "城市管理局", "道路交通": "交通运输局", "民生服务": "民政局",
               "城建市容": "住房和城乡建设局", "群体性事件": "公安局", "其他": "乡镇综治中心"}
-SEVERITY_P = np.array([0.58, 0.30, 0.115, 0.005])
+# Severity follows the event (texts.incident_event gives the range an event's text allows):
+# inside the range the milder outcome is the common one.
+SEVERITY_WEIGHT = np.array([1.0, 0.35, 0.12, 0.01])
 SLA_HOURS = np.array([72, 48, 24, 12])  # by severity 1..4
 LEVELS = ("grid", "township", "county", "city")
 
@@ -74,6 +76,10 @@ _TOPIC_URBAN = [10, 8, 2, 8, 12, 14, 10, 12, 10, 8, 6]
 _TOPIC_RURAL = [16, 9, 16, 10, 4, 4, 8, 14, 8, 6, 5]
 TOPIC_P_URBAN = np.array(_TOPIC_URBAN, float) / sum(_TOPIC_URBAN)
 TOPIC_P_RURAL = np.array(_TOPIC_RURAL, float) / sum(_TOPIC_RURAL)
+# Repeat callers (重复来电): a small pool of citizens, each with one grievance (a topic) from
+# one home grid, writing again every few days; about 1 % of appeals.
+REPEAT_SHARE = 0.01
+REPEAT_CALLERS = 150
 CHANNELS = ("hotline_12345", "wechat", "visit", "letter", "online")
 CHANNEL_P = np.array([0.45, 0.25, 0.10, 0.05, 0.15])
 
@@ -82,7 +88,33 @@ KEY_CATEGORIES = ("刑满释放人员", "社区矫正对象", "严重精神障�
 VISIT_INTERVAL = {3: 7, 2: 15, 1: 30}  # risk level -> days between visits
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韦覃莫蒙陆甘农邓廖")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰志红文斌海燕建国春梅小龙")
-EMERGENCY_REASONS = ("防汛抗洪", "森林防火", "突发公共卫生事件处置", "重大活动安保", "山体滑坡隐患处置")
+# 平战转换 reasons and the local months they occur in (Guangxi: 汛期 June–August as the texts'
+# flood season; forest-fire season October–April, the dry months).
+EMERGENCY_REASONS = (("防汛抗洪", range(6, 9)), ("山体滑坡隐患处置", range(6, 9)),
+                     ("森林防火", (10, 11, 12, 1, 2, 3, 4)), ("突发公共卫生事件处置", range(1, 13)),
+                     ("重大活动安保", range(1, 13)))
+# Category mix by season: more fire incidents in the heating months (取暖, 烧炭, 用电高峰).
+SEASON_CATEGORY = {"消防安全": {11: 1.3, 12: 1.5, 1: 1.5, 2: 1.3}}
+
+# 吹哨→报到 (dispatch to arrival) per department: (median minutes, lognormal sigma). Real
+# departments differ: police and fire crews are on the road within minutes, mediation and
+# civil affairs book a visit within the working day, and one bureau is the notorious laggard
+# every county knows (here 住房和城乡建设局: building matters wait for an inspector's round).
+# Modelling choices, not published figures (docs/demo.md).
+DEPARTMENT_RESPONSE = {"消防救援大队": (14, 0.45), "公安局": (22, 0.55), "应急管理局": (45, 0.6),
+                       "乡镇综治中心": (55, 0.6), "交通运输局": (75, 0.65), "城市管理局": (95, 0.7),
+                       "司法局": (150, 0.7), "民政局": (190, 0.75), "住房和城乡建设局": (420, 0.85)}
+
+# Sentiment of appeals. Published hotline statistics classify 12345 tickets by type:
+# 宜春市12345热线 2023年第5期月报 (May 2023, 38,447 tickets): 投诉类 39.12 % + 举报类 6.54 % =
+# 45.66 % complaints and reports, 咨询类 51.11 %, 求助类 1.54 %, 建议类 1.69 %
+# (jxyc12345.cn/yxtb/rxyb/2023/06/19191628541989.html); 感谢类 is 0.2–0.3 % in the weekly
+# reports of other cities (classifications differ: 唐山 counts 1 % 投诉, 64 % 咨询). The demo's
+# negative share (sentiment < 0, docs/metrics.md) is the complaint-and-report share; inquiries
+# and requests are neutral (0 ≤ s ≤ 0.18), thanks rare.
+NEGATIVE_SHARE = 0.45
+PRAISE_SHARE = 0.03
+EPISODE_NEGATIVE_SHARE = 0.8  # a flare-up is people complaining about one thing
 
 TIME_COLUMNS = {
     "incident": ("reported_at", "dispatched_at", "arrived_at", "closed_at", "sla_due_at"),
@@ -125,6 +157,11 @@ class City:
         self._index_workers()
         self.key_persons = key_persons if key_persons is not None else self._key_persons(static)
         self._index_key_persons(static)
+        callers = np.random.default_rng([seed, 19])
+        self.caller_grid = callers.choice(n, REPEAT_CALLERS, p=self.weight)
+        self.caller_topic = np.where(self.urban[self.caller_grid],
+                                     callers.choice(len(TOPICS), REPEAT_CALLERS, p=TOPIC_P_URBAN),
+                                     callers.choice(len(TOPICS), REPEAT_CALLERS, p=TOPIC_P_RURAL))
         self.rng = np.random.default_rng([seed, stream])
         self.text_rng = random.Random(seed * 7919 + stream)
         self.next_id = {"incident": 1, "patrol": 1, "appeal": 1, "visit": 1}
@@ -206,8 +243,10 @@ class City:
                            "households_joined": int(total * rng.uniform(0.55, 0.99))})
             emergency = rng.random() < 0.004
             since = end - dt.timedelta(hours=float(rng.uniform(2, 72) if emergency else rng.uniform(24, 2000)))
+            month = (since + SHANGHAI_OFFSET).month
+            reasons = [name for name, months in EMERGENCY_REASONS if month in months]
             states.append({"grid_code": str(code), "mode": "emergency" if emergency else "normal",
-                           "since": since, "reason": str(rng.choice(EMERGENCY_REASONS)) if emergency else None,
+                           "since": since, "reason": str(rng.choice(reasons)) if emergency else None,
                            "commander_worker_id": int(self.grid_workers[i][0])})
         return {"region": self.regions, "grid_worker": self.workers, "key_person": self.key_persons,
                 "wechat_group": wechat, "grid_state": states}
@@ -243,10 +282,15 @@ class City:
         rng = self.rng
         gi = rng.choice(len(self.grid_code), n, p=self.weight)
         urban = self.urban[gi]
-        cat = np.where(urban, rng.choice(len(CATEGORIES), n, p=CAT_P_URBAN),
-                       rng.choice(len(CATEGORIES), n, p=CAT_P_RURAL))
-        sev = rng.choice(4, n, p=SEVERITY_P) + 1
-        sev[np.asarray(CATEGORIES)[cat] == "群体性事件"] = 4
+        p_urban, p_rural = _season_categories((t0 + SHANGHAI_OFFSET).month)
+        cat = np.where(urban, rng.choice(len(CATEGORIES), n, p=p_urban),
+                       rng.choice(len(CATEGORIES), n, p=p_rural))
+        cats = np.asarray(CATEGORIES)[cat]
+        # The event first (its text, in the month it happens), then a severity its text allows.
+        months = _local_months(times)
+        events = [texts.incident_event(self.text_rng, c, self._place(g), int(m))
+                  for c, g, m in zip(cats, gi, months)]
+        sev = _severities(np.array([e[2] for e in events], int).reshape(-1, 2), rng.random(n))
         # Most are settled inside the grid (一格解决); severe ones go up (全网联动).
         lvl_p = np.array([[0.78, 0.17, 0.04, 0.01], [0.62, 0.28, 0.08, 0.02],
                           [0.30, 0.40, 0.25, 0.05], [0.0, 0.2, 0.5, 0.3]])
@@ -256,7 +300,10 @@ class City:
         escalated = level > 0
         # 吹哨 (dispatch) and 报到 (arrival) only when it leaves the grid.
         dispatch = times + rng.lognormal(np.log(40 * 60), 0.8, n).astype("timedelta64[s]")
-        arrive = dispatch + rng.lognormal(np.log(90 * 60), 0.7, n).astype("timedelta64[s]")
+        dept = np.array([DEPARTMENT[c] for c in cats], dtype=object)
+        median = np.array([DEPARTMENT_RESPONSE[d][0] for d in dept], float)
+        sigma = np.array([DEPARTMENT_RESPONSE[d][1] for d in dept], float)
+        arrive = dispatch + (median * 60 * np.exp(sigma * rng.standard_normal(n))).astype("timedelta64[s]")
         # Closure: most small matters within hours (日清零); escalated ones take longer;
         # a few stall and run past their SLA.
         base_h = np.array([2.5, 8.0, 16.0, 20.0])[level] * np.array([1.0, 1.2, 1.0, 0.6])[sev - 1]
@@ -273,8 +320,7 @@ class City:
                           np.where(~np.isnat(arrive), "in_progress",
                                    np.where(~np.isnat(dispatch), "dispatched", "reported")))
         ids = self._ids("incident", n)
-        cats = np.asarray(CATEGORIES)[cat]
-        text = [texts.incident_text(self.text_rng, c, self._place(g)) for c, g in zip(cats, gi)]
+        text = events
         cols = {
             "id": ids, "source_ref": [f"{SOURCES[s][:3].upper()}{i:09d}" for s, i in zip(src, ids)],
             "source": np.asarray(SOURCES)[src], "category": cats, "severity": sev,
@@ -283,8 +329,7 @@ class City:
             "reported_at": times, "dispatched_at": dispatch, "arrived_at": arrive,
             "closed_at": close, "sla_due_at": sla, "status": status,
             "handling_level": np.asarray(LEVELS)[level],
-            "department": np.where(escalated, np.array([DEPARTMENT[c] for c in cats], dtype=object),
-                                   None),
+            "department": np.where(escalated, dept, None),
         }
         return cols
 
@@ -331,9 +376,13 @@ class City:
             gi = np.concatenate([gi] + extra_g)[order]
             topic = np.concatenate([topic] + extra_topic)[order]
         n = len(times)
+        episode = np.zeros(n, bool)
+        if extra_t:
+            episode = (np.arange(n) >= n - sum(len(e) for e in extra_t))[order]
         mood = rng.random(n)
-        sentiment = np.where(mood < 0.58, -rng.uniform(0.25, 0.95, n),
-                             np.where(mood < 0.85, rng.uniform(-0.15, 0.15, n), rng.uniform(0.3, 0.95, n)))
+        negative = np.where(episode, EPISODE_NEGATIVE_SHARE, NEGATIVE_SHARE)
+        sentiment = np.where(mood < negative, -rng.uniform(0.25, 0.95, n),
+                             np.where(mood < 1 - PRAISE_SHARE, rng.uniform(0.0, 0.18, n), rng.uniform(0.3, 0.95, n)))
         sentiment = sentiment.round(2)
         channel = rng.choice(len(CHANNELS), n, p=CHANNEL_P)
         resolve_days = rng.lognormal(np.log(1.8), 0.9, n)
@@ -343,13 +392,17 @@ class City:
         resolved = np.where(done, resolved, np.datetime64("NaT"))
         sat = np.clip(np.round(5.2 - 0.35 * resolve_days + rng.normal(0, 0.6, n)), 1, 5)
         satisfaction = np.where(done & (rng.random(n) < 0.7), sat, np.nan)
-        # Repeat callers: a small pool of citizens writes again and again.
-        repeat = rng.random(n) < 0.08
-        citizen = np.where(repeat, rng.integers(0, 400, n), rng.integers(1000, 10**9, n))
+        # Repeat callers: a small pool of citizens writes about their one grievance again and again.
+        repeat = rng.random(n) < REPEAT_SHARE
+        caller = rng.integers(0, REPEAT_CALLERS, n)
+        citizen = np.where(repeat, caller, rng.integers(1000, 10**9, n))
+        gi = np.where(repeat, self.caller_grid[caller], gi)
+        topic = np.where(repeat, self.caller_topic[caller], topic)
+        sentiment = np.where(repeat, -rng.uniform(0.4, 0.95, n), sentiment).round(2)
         citizen_hash = [hashlib.sha256(f"{self.seed}:{c}".encode()).hexdigest()[:32] for c in citizen]
         topics = np.asarray(TOPICS)[topic]
-        content = [texts.appeal_text(self.text_rng, t, float(s), self._place(g))
-                   for t, s, g in zip(topics, sentiment, gi)]
+        content = [texts.appeal_text(self.text_rng, t, float(s), self._place(g), int(m))
+                   for t, s, g, m in zip(topics, sentiment, gi, _local_months(times))]
         # Free-text channels often arrive without a trustworthy topic or sentiment.
         unlabelled = np.isin(channel, [1, 2, 3]) & (rng.random(n) < 0.3)
         return {"id": self._ids("appeal", n), "channel": np.asarray(CHANNELS)[channel],
@@ -439,6 +492,34 @@ class City:
             extra["id"] = self._ids(table, len(dup_rows))
             cols = {k: np.concatenate([cols[k], extra[k]]) for k in cols}
         return cols
+
+
+def _local_months(times: np.ndarray) -> np.ndarray:
+    """Asia/Shanghai calendar month (1–12) of each UTC datetime64."""
+    local = times + np.timedelta64(8, "h")
+    return local.astype("datetime64[M]").astype(int) % 12 + 1
+
+
+def _severities(ranges: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A severity in each [lo, hi] row of `ranges`, the milder ones likelier (SEVERITY_WEIGHT),
+    from uniforms `u`."""
+    out = ranges[:, 0].copy()
+    for lo, hi in {(int(a), int(b)) for a, b in ranges}:
+        rows = (ranges[:, 0] == lo) & (ranges[:, 1] == hi)
+        w = SEVERITY_WEIGHT[lo - 1:hi]
+        out[rows] = lo + np.searchsorted(np.cumsum(w) / w.sum(), u[rows], side="right").clip(0, hi - lo)
+    return out
+
+
+_SEASON_P: dict = {}
+
+
+def _season_categories(month: int) -> tuple[np.ndarray, np.ndarray]:
+    """The urban and rural category mix of a month (SEASON_CATEGORY)."""
+    if month not in _SEASON_P:
+        k = np.array([SEASON_CATEGORY.get(c, {}).get(month, 1.0) for c in CATEGORIES])
+        _SEASON_P[month] = tuple(p * k / (p * k).sum() for p in (CAT_P_URBAN, CAT_P_RURAL))
+    return _SEASON_P[month]
 
 
 def batches(city: City, start: dt.datetime, end: dt.datetime, step=dt.timedelta(days=1)):

@@ -7,12 +7,15 @@ import time
 from data_access import engine as db
 from data_access import load, rollups
 
+from . import warning_history
 from .generate import SCALES, City, batches
 
 
 def seed(url: str | None, scale: str = "demo", seed_value: int = 1,
-         end: dt.datetime | None = None, log=print) -> dict:
-    """Replace the database's contents with a generated city; returns row counts and seconds."""
+         end: dt.datetime | None = None, log=print, warning_weeks: int | None = None) -> dict:
+    """Replace the database's contents with a generated city; returns row counts and seconds.
+    `warning_weeks`: the whole weeks before the running one over which the warning rules are
+    replayed (default warning_history.WEEKS; 0: no warnings)."""
     spec = SCALES[scale]
     end = (end or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).replace(microsecond=0)
     start = end - dt.timedelta(days=spec.days)
@@ -49,8 +52,14 @@ def seed(url: str | None, scale: str = "demo", seed_value: int = 1,
         rollups.rebuild(conn, end)
         load.set_meta(conn, {"seed.scale": scale, "seed.seed": str(seed_value),
                              "seed.end": end.isoformat()}, end)
+    t_rolled = time.perf_counter() - t0
+    # Warnings with a history: the rules replayed hour by hour, handled by the duty officers.
+    weeks = warning_history.WEEKS if warning_weeks is None else warning_weeks
+    replayed = warning_history.replay(engine, start, end, weeks, seed_value, log) if weeks > 0 else {}
+    counts["warning"] = replayed.get("raised", 0)
     total = time.perf_counter() - t0
     log(f"seeded {scale} in {total:.1f}s (rows {t_load:.1f}s, indexes {t_indexed - t_load:.1f}s, "
-        f"rollups {total - t_indexed:.1f}s)")
+        f"rollups {t_rolled - t_indexed:.1f}s, warnings {total - t_rolled:.1f}s)")
     engine.dispose()
-    return {"counts": counts, "seconds": round(total, 1), "load_seconds": round(t_load, 1)}
+    return {"counts": counts, "seconds": round(total, 1), "load_seconds": round(t_load, 1),
+            "warning_seconds": round(total - t_rolled, 1)}
