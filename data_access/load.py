@@ -7,6 +7,7 @@ as UTC text in each backend's own format, so nothing is converted twice.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 
 import numpy as np
@@ -93,19 +94,27 @@ def max_ids(conn: Connection) -> dict[str, int]:
     return out
 
 
-def advance_incidents(conn: Connection, now: dt.datetime, minutes: float, rng: random.Random) -> int:
-    """Move open incidents on by `minutes` of simulated time, as handlers would."""
+def advance_incidents(conn: Connection, now: dt.datetime, minutes: float, rng: random.Random,
+                      arrival_minutes: dict[str, float] | None = None) -> int:
+    """Move open incidents on by `minutes` of simulated time, as handlers would.
+    `arrival_minutes` ({department: median minutes}): a dispatched incident's department
+    arrives (吹哨→报到) at its own pace, a constant hazard with that median (unknown: 90)."""
     inc = schema.incident
     rows = conn.execute(
-        select(inc.c.id, inc.c.status, inc.c.reported_at, inc.c.sla_due_at, inc.c.handling_level)
+        select(inc.c.id, inc.c.status, inc.c.reported_at, inc.c.sla_due_at, inc.c.handling_level,
+               inc.c.department)
         .where(inc.c.closed_at.is_(None), inc.c.reported_at <= now,
                inc.c.reported_at >= now - dt.timedelta(days=30))).all()
     moved = 0
     for row in rows:
-        sla_h = max(1.0, (row.sla_due_at - row.reported_at).total_seconds() / 3600) if row.sla_due_at else 48.0
-        # Mean time per step scales with the SLA; a few stall and run late.
-        mean_min = sla_h * 60 * (0.08 if row.handling_level == "grid" else 0.05)
-        if rng.random() > min(1.0, minutes / mean_min):
+        if arrival_minutes is not None and row.status == "dispatched":
+            # One step per tick with a constant hazard: an exponential wait of that median.
+            chance = 1 - math.exp(-minutes * math.log(2) / arrival_minutes.get(row.department, 90))
+        else:
+            sla_h = max(1.0, (row.sla_due_at - row.reported_at).total_seconds() / 3600) if row.sla_due_at else 48.0
+            # Mean time per step scales with the SLA; a few stall and run late.
+            chance = min(1.0, minutes / (sla_h * 60 * (0.08 if row.handling_level == "grid" else 0.05)))
+        if rng.random() > chance:
             continue
         values = {}
         if row.status == "reported" and row.handling_level != "grid":

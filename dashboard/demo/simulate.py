@@ -7,18 +7,18 @@ statuses, as the grid app, 12345 and 110 would.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 import time
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from data_access import engine as db
-from data_access import load, rollups, schema
+from data_access import load, rollups
 from data_access.timeutil import local_day
 
 from .generate import DEPARTMENT_RESPONSE, SCALES, City
+
+ARRIVAL_MINUTES = {department: pace[0] for department, pace in DEPARTMENT_RESPONSE.items()}
 
 UTC = dt.timezone.utc
 
@@ -57,8 +57,9 @@ def simulate(url: str | None, speed: float = 1.0, tick: float = 2.0, ticks: int 
                     if table != "visit":
                         cols = city.corrupt(table, cols, now)
                     written[table] = written.get(table, 0) + load.write_columns(conn, table, cols)
-                written["moved"] = written.get("moved", 0) + advance_incidents(
-                    conn, now, (now - last).total_seconds() / 60 * speed, moves)
+                # Arrivals (吹哨→报到) at each department's own pace, the seed's rule.
+                written["moved"] = written.get("moved", 0) + load.advance_incidents(
+                    conn, now, (now - last).total_seconds() / 60 * speed, moves, ARRIVAL_MINUTES)
                 if local_day(now) != settled_on:  # first tick, and after midnight: settle the days
                     rollups.catch_up(conn, now, build_missing=False)
                     settled_on = local_day(now)
@@ -70,41 +71,3 @@ def simulate(url: str | None, speed: float = 1.0, tick: float = 2.0, ticks: int 
         if n % 30 == 0:
             log(f"simulator {now:%H:%M:%S}: {written}")
     return written
-
-
-def advance_incidents(conn, now: dt.datetime, minutes: float, rng: random.Random) -> int:
-    """Move open incidents on by `minutes` of simulated time, as handlers would: the steps of
-    data_access.load.advance_incidents, with the arrival (吹哨→报到) at each department's own
-    pace (generate.DEPARTMENT_RESPONSE, the seed's rule), so the live minutes keep the fast
-    fire crews fast and the slow bureau slow."""
-    inc = schema.incident
-    rows = conn.execute(
-        select(inc.c.id, inc.c.status, inc.c.reported_at, inc.c.sla_due_at, inc.c.handling_level,
-               inc.c.department)
-        .where(inc.c.closed_at.is_(None), inc.c.reported_at <= now,
-               inc.c.reported_at >= now - dt.timedelta(days=30))).all()
-    moved = 0
-    for row in rows:
-        if row.status == "dispatched":
-            median = DEPARTMENT_RESPONSE.get(row.department, (90, 0.7))[0]
-            # One step per tick with a constant hazard: an exponential wait of that median.
-            chance = 1 - math.exp(-minutes * math.log(2) / median)
-        else:
-            sla_h = max(1.0, (row.sla_due_at - row.reported_at).total_seconds() / 3600) if row.sla_due_at else 48.0
-            # Mean time per step scales with the SLA (load.advance_incidents).
-            chance = min(1.0, minutes / (sla_h * 60 * (0.08 if row.handling_level == "grid" else 0.05)))
-        if rng.random() > chance:
-            continue
-        values = {}
-        if row.status == "reported" and row.handling_level != "grid":
-            values = {"status": "dispatched", "dispatched_at": now}
-        elif row.status == "dispatched":
-            values = {"status": "in_progress", "arrived_at": now}
-        elif row.status in ("reported", "in_progress"):
-            values = {"status": "resolved"}
-        elif row.status == "resolved":
-            values = {"status": "closed", "closed_at": now}
-        if values:
-            conn.execute(update(inc).where(inc.c.id == row.id, inc.c.status == row.status).values(**values))
-            moved += 1
-    return moved
