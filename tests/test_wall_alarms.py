@@ -71,7 +71,7 @@ def test_wal001_takeover_then_banner_on_every_view(dash_duo, dec_db, view, size)
     banner = driver.execute_script(
         "var b = document.getElementById('alarm-banner-body').getBoundingClientRect();"
         "var f = document.getElementById('frame').getBoundingClientRect(); return (b.height) / (f.width / 1920);")
-    assert banner <= 53, banner  # one line in its reserved band
+    assert 48 <= banner <= 53, banner  # one line in its reserved band, not squeezed by the view below
     assert got["panels"] >= 5, got
     assert got["outside"] == [], got["outside"]
     assert got["clipped"] == [], got["clipped"]
