@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
-from sqlalchemy.exc import IntegrityError
 
 from data_access import DatabaseError, RegionError
 from data_access import handover as data
@@ -82,13 +81,10 @@ def sign(out_clicks, in_clicks, shift_key, region_code, changed):
             auth.audit_in(conn, action, target=f"handover:{sheet['figures']['region']['code']}:{shift.key}",
                           detail={"region": sheet["figures"]["region"]["code"], "shift": shift.key,
                                   "role": role, "totals": sheet["figures"]["totals"]})
-    except RegionError as exc:  # HandoverError, NotYet, or a region outside the jurisdiction
+    except RegionError as exc:  # HandoverError (NotYet, AlreadySigned), or a region outside the jurisdiction
         auth.audit(action, target=f"handover:{_short(region_code)}:{_short(shift_key)}",
                    detail={"refused": str(exc)[:200]}, ok=False)
         return view.feedback(str(exc), "warning"), (changed if isinstance(changed, int) else 0) + 1
-    except IntegrityError:  # another officer signed the same role a moment earlier
-        return view.feedback("该签字已由他人先行完成，请查看最新状态。", "warning"), \
-            (changed if isinstance(changed, int) else 0) + 1
     except DatabaseError:
         return view.feedback("数据库或审计日志暂时不可用，签字未保存，请稍后重试。", "danger"), no_update
     word = "交班" if role == "outgoing" else "接班（本班记录已冻结）"

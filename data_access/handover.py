@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from .privacy import mask_text
 from .schema import (OPEN_WARNING_STATUSES, WARNING_LEVELS, handover, handover_signoff, region, warning,
@@ -326,13 +327,24 @@ def sheet(conn: Connection, scope: Scope, code, shift: Shift, now: dt.datetime,
             "state": "signed" if len(signs) == len(ROLES) else "handed", "intact": intact, "signable": True}
 
 
+class AlreadySigned(HandoverError):
+    """Another officer signed the same sheet or role a moment earlier (the tables' keys)."""
+
+
+def _insert_once(conn: Connection, statement) -> None:
+    try:
+        conn.execute(statement)
+    except IntegrityError:
+        raise AlreadySigned("该签字已由他人先行完成，请查看最新状态。") from None
+
+
 def sign(conn: Connection, scope: Scope, code, shift: Shift, role: str, username: str, now: dt.datetime,
          config: WarningConfig | None = None) -> dict:
     """Sign the sheet as the outgoing (交班) or incoming (接班) officer; returns the sheet after it.
 
     交班 writes the sheet with its figures; 接班 signs those same figures, by another officer.
     The caller audits and commits in the same transaction; two officers signing the same role
-    at once meet the primary key (an IntegrityError for the second)."""
+    at once meet the primary key (AlreadySigned for the second)."""
     if role not in ROLES:
         raise HandoverError("签署类型无效")
     if not isinstance(username, str) or not username:
@@ -347,7 +359,7 @@ def sign(conn: Connection, scope: Scope, code, shift: Shift, role: str, username
             raise NotYet(f"本班已由 {by} 交班，不能重复交班")
         text = json.dumps(figures(conn, scope, r, shift, now, config), ensure_ascii=False, sort_keys=True)
         digest = _digest(text)
-        conn.execute(insert(handover).values(
+        _insert_once(conn, insert(handover).values(
             region_code=r.code, shift_start=shift.start, shift_end=shift.end, as_of=min(shift.end, now),
             figures=text, figures_sha256=digest, created_at=now))
     else:
@@ -359,6 +371,6 @@ def sign(conn: Connection, scope: Scope, code, shift: Shift, role: str, username
         if signs.get("outgoing", {}).get("username") == username:
             raise HandoverError("交班人与接班人不能是同一人")
         digest = row.figures_sha256
-    conn.execute(insert(handover_signoff).values(region_code=r.code, shift_start=shift.start, role=role,
-                                                 username=username, signed_at=now, figures_sha256=digest))
+    _insert_once(conn, insert(handover_signoff).values(region_code=r.code, shift_start=shift.start, role=role,
+                                                       username=username, signed_at=now, figures_sha256=digest))
     return sheet(conn, scope, r, shift, now, config)
