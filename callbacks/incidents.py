@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dash import Input, Output, State
+from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from data_access import RegionError
+from data_access import DatabaseError, RegionError
+from data_access import cases as case_data
 from data_access.scope import check_code
-from dashboard import access, runtime
+from dashboard import access, auth, runtime
 from layouts import incidents as view
 from layouts import wall_incidents as wall
 from layouts.kpis import kpi_row
@@ -76,7 +77,71 @@ def tick(_n, code, state):
     return live.tick(SNAPSHOT, code, state, render, len(OUTPUTS), variant="")
 
 
+CASES_PERMISSION = "cases"
+CASES_SHOWN = 30
+
+
+def cases_list(code, _changed):
+    """The region's recent cases of several reports (its own read, in the caller's scope), read on
+    opening the page and after each split or join: not on every tick (a query per screen)."""
+    try:
+        code = check_code(code)
+        with runtime.engine().connect() as conn:
+            got = case_data.recent_cases(conn, runtime.scope(), code, runtime.now(), limit=CASES_SHOWN)
+    except RegionError:
+        raise PreventUpdate from None
+    except DatabaseError:
+        raise PreventUpdate from None  # keep the last list on screen
+    return view.cases_list(got["cases"]), view.cases_total(got["total"], len(got["cases"]))
+
+
+def _report_id(value):
+    """A report id from the form: a positive int (a number input sends int or float), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        return None
+    return int(value)
+
+
+def case_act(_split, _join, incident_id, other_id, reason, changed):
+    """Split a report off its case, or join two reports' cases: the duty officer's act, checked
+    in data_access (scope, reason, state) and audited with it in one transaction."""
+    action = view.CASE_ACTIONS.get(ctx.triggered_id)
+    if action is None:
+        raise PreventUpdate
+    me, now = runtime.user().name, runtime.now()
+    first, second = _report_id(incident_id), _report_id(other_id)
+    try:
+        with runtime.engine().begin() as conn:  # the change, its case_action row and the audit log row
+            if action == "split":
+                got = case_data.split(conn, runtime.scope(), first, me, reason, now)
+                target, after = got["before"]["case_code"], got["after"]["split_off"]["case_code"]
+                message = f"已将报告 {first} 从案件 {target} 拆分，成为案件 {after}。"
+            else:
+                if second is None:
+                    raise case_data.CaseRefused("请填写要并入的报告编号")
+                got = case_data.join(conn, runtime.scope(), first, second, me, reason, now)
+                target = got["after"]["case_code"]
+                message = f"已合并为案件 {target}（{len(got['after']['reports'])} 份报告）。"
+            auth.audit_in(conn, f"case_{action}", target=f"case:{target}",
+                          detail={"incident": first, "other": second, "before": got["before"], "after": got["after"]})
+    except RegionError as exc:  # refused: a bad id, not linked, outside the jurisdiction, no reason
+        auth.audit(f"case_{action}", target=f"incident:{str(incident_id)[:20]}",
+                   detail={"other": str(other_id)[:20], "refused": str(exc)[:200]}, ok=False)
+        return view.case_feedback(str(exc), "warning"), no_update
+    except DatabaseError:
+        return view.case_feedback("数据库或审计日志暂时不可用，操作未保存，请稍后重试。", "danger"), no_update
+    return view.case_feedback(message, "success"), (changed if isinstance(changed, int) else 0) + 1
+
+
 def register(app) -> None:
+    access.callback(app, access.READ, Output("inc-cases", "children"), Output("inc-cases-total", "children"),
+                    Input("inc-region", "data"), Input("inc-cases-changed", "data"))(cases_list)
+    access.callback(app, CASES_PERMISSION, Output("inc-case-feedback", "children"),
+                    Output("inc-cases-changed", "data"),
+                    Input("inc-case-split", "n_clicks"), Input("inc-case-join", "n_clicks"),
+                    State("inc-case-id", "value"), State("inc-case-other", "value"),
+                    State("inc-case-reason", "value"), State("inc-cases-changed", "data"),
+                    prevent_initial_call=True, audit="case_action")(case_act)
     access.callback(app, access.READ, 
         *OUTPUTS, Output("inc-updated", "children"), Output("inc-state", "data"),
         Input("inc-tick", "n_intervals"), State("inc-region", "data"), State("inc-state", "data"),

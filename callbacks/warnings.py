@@ -10,7 +10,9 @@ import hashlib
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from data_access import DatabaseError, RegionError, regions, warning_counts, warning_desk, warnings
+from data_access import (DatabaseError, RegionError, handover, regions, warning_board, warning_counts,
+                         warning_desk, warning_silences, warnings)
+from data_access.warning_rules import WarningConfig
 from data_access.cache import remember
 from data_access.schema import OPEN_WARNING_STATUSES, WARNING_LEVELS, WARNING_STATUSES
 from dashboard import access, auth, runtime
@@ -91,8 +93,62 @@ def queue(_tick, levels, rules, status, _changed, selected, search):
         return view.feedback(str(exc), "warning"), no_update, no_update
     except DatabaseError:
         raise PreventUpdate  # keep the last good queue on screen
-    return (view.queue_list(rows, names, _selected_id(selected)), view.level_counts(counts),
-            view.child_badges(children))
+    return (view.queue_list(rows, names, _selected_id(selected), runtime.now(), _deadlines()),
+            view.level_counts(counts), view.child_badges(children))
+
+
+def _deadlines() -> dict:
+    """{level: minutes to acknowledge before it escalates}: the desk's deadlines."""
+    return dict(WarningConfig().escalate_minutes)
+
+
+def health(_tick, _changed, search):
+    """The desk's own health and the silences of its region, on every tick and after every action."""
+    scope, now = runtime.scope(), runtime.now()
+    try:
+        with runtime.engine().connect() as conn:
+            region = regions.get(conn, scope, live.region_from_search(_text(search)))
+            shift = handover.shift_at(handover.parse_times(runtime.setting("SHIFTS")), now)
+            h = warning_board.desk_health(conn, scope, region, now, deadlines=_deadlines(), since=shift.start)
+            silences = warning_silences.listing(conn, scope, region, now)
+    except RegionError:
+        raise PreventUpdate  # the queue says what is wrong with the region
+    except DatabaseError:
+        raise PreventUpdate
+    return view.health_strip(h), view.silence_list(silences, runtime.can("act_warnings"))
+
+
+def silence(_add, _ends, rule, minutes, reason, search, changed):
+    """静默 / 解除静默: one audited write each; the queue, the banner and the pushes follow."""
+    trigger = ctx.triggered_id
+    bump = (changed if isinstance(changed, int) else 0) + 1
+    scope, now, actor = runtime.scope(), runtime.now(), runtime.user().name
+    try:
+        with runtime.engine().begin() as conn:  # the silence and its audit row commit together
+            if trigger == "warn-silence-add":
+                if not isinstance(_add, int) or _add < 1:
+                    raise PreventUpdate
+                region = regions.get(conn, scope, live.region_from_search(_text(search)))
+                s = warning_silences.add(conn, scope, None if rule == view.ALL_RULES else rule, region,
+                                         minutes, reason, actor, now)
+                auth.audit_in(conn, "warning_silence", target=f"silence:{s['id']}",
+                              detail={"rule": s["rule"], "region": s["region"], "minutes": minutes,
+                                      "reason": s["reason"]})
+                done = view.silence_done(s, ended=False)
+            elif isinstance(trigger, dict) and trigger.get("type") == "warn-unsilence":
+                if not any(isinstance(c, int) and c > 0 for c in _ends):
+                    raise PreventUpdate  # the list was re-rendered, nobody clicked
+                s = warning_silences.cancel(conn, scope, trigger.get("index"), actor, now)
+                auth.audit_in(conn, "warning_unsilence", target=f"silence:{s['id']}",
+                              detail={"rule": s["rule"], "region": s["region"]})
+                done = view.silence_done(s, ended=True)
+            else:
+                raise PreventUpdate
+    except (warning_silences.SilenceRefused, RegionError) as exc:
+        return view.feedback(str(exc), "danger"), no_update, no_update
+    except DatabaseError:
+        return view.feedback("数据库暂时不可用，操作未保存，请稍后重试。", "danger"), no_update, no_update
+    return view.feedback(done, "success"), bump, ""
 
 
 def _text(value) -> str | None:
@@ -257,6 +313,14 @@ def register(app) -> None:
                  Input("warn-tick", "n_intervals"), Input("warn-levels", "value"), Input("warn-rules", "value"),
                  Input("warn-status", "value"), Input("warn-changed", "data"), Input("warn-selected", "data"),
                  State("url", "search"))(queue)
+    access.callback(app, access.READ, Output("warn-health", "children"), Output("warn-silence-list", "children"),
+                    Input("warn-tick", "n_intervals"), Input("warn-changed", "data"), State("url", "search"))(health)
+    access.callback(app, "act_warnings", Output("warn-silence-feedback", "children"),
+                    Output("warn-changed", "data", allow_duplicate=True), Output("warn-silence-reason", "value"),
+                    Input("warn-silence-add", "n_clicks"), Input({"type": "warn-unsilence", "index": ALL}, "n_clicks"),
+                    State("warn-silence-rule", "value"), State("warn-silence-minutes", "value"),
+                    State("warn-silence-reason", "value"), State("url", "search"), State("warn-changed", "data"),
+                    audit="warning_silence", prevent_initial_call=True)(silence)
     access.callback(app, access.READ, Output("warn-selected", "data"), Input({"type": "warn-item", "index": ALL}, "n_clicks"),
                  prevent_initial_call=True)(select)
     access.callback(app, access.READ, Output("warn-detail", "children"), Output("warn-current", "data"),

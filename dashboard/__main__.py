@@ -52,6 +52,8 @@ def main(argv=None) -> int:
     briefing_cli.add_parser(sub)
     from dashboard import notify
     notify.add_parser(sub)
+    from dashboard.cases import cli as cases_cli
+    cases_cli.add_parser(sub)
 
     args = parser.parse_args(argv)
     if args.command == "run":
@@ -93,6 +95,8 @@ def main(argv=None) -> int:
         return briefing_cli.run(args)
     if args.command == "channels":
         return notify.run(args)
+    if args.command == "cases":
+        return cases_cli.run(args)
     return 0
 
 

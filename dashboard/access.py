@@ -9,7 +9,7 @@ that forgets to say what it needs fails closed, and `tests/test_access.py` fails
 Permissions:
 - `public`: no sign-in (the login page, static files, /healthz);
 - `read`: a signed-in person or a kiosk screen, each in its own jurisdiction;
-- `act_warnings`, `export`, `unmask`, `admin`, `send_to_wall`, `handover`: the roles in `ROLE_PERMISSIONS`.
+- `act_warnings`, `export`, `unmask`, `admin`, `send_to_wall`, `handover`, `cases`: the roles in `ROLE_PERMISSIONS`.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ ROLE_PERMISSIONS = {
     "admin": {"admin"},
     "send_to_wall": {"leader", "duty_officer"},  # 投屏: send a view to a named wall screen
     "handover": {"duty_officer", "leader"},  # 交接班: the shift's handover sheet, its sign-offs and files
+    "cases": {"duty_officer"},  # 一事一码: split a wrongly linked report off its case, join two cases
 }
 PERMISSIONS = (PUBLIC, READ, *ROLE_PERMISSIONS)
 # What a refused caller is told, by permission.
@@ -33,6 +34,7 @@ REFUSALS = {
     "admin": "仅管理员可使用系统管理",
     "send_to_wall": "当前账号无权投屏（需领导或值班员账号）",
     "handover": "当前账号无权交接班（需值班员或领导账号）",
+    "cases": "当前账号无权拆分或合并案件（需值班员账号）",
 }
 
 # Endpoints that Flask and Dash register themselves.

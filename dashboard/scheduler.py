@@ -25,6 +25,7 @@ from data_access.engine import create_schema
 from data_access.timeutil import now as clock_now
 
 from . import notify, settings
+from .cases import link as cases_link
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,14 @@ def start(engine: Engine, seconds: float, defer: Callable[[], bool] | None = Non
                     log.warning("rollups reconcile: database unavailable (%s)", type(exc).__name__)
                 except Exception:
                     log.exception("rollups reconcile failed")
+            try:  # 一事一码: new reports linked into cases before the rules count events (dashboard/cases)
+                cases_link.link_engine(engine, clock_now(), holder_id(), max(seconds * 10, 600))
+            except IntegrityError:  # two workers created the lease row at once
+                log.info("cases: another worker is linking")
+            except DatabaseError as exc:
+                log.warning("cases: database unavailable (%s)", type(exc).__name__)
+            except Exception:
+                log.exception("cases linking failed")
             try:
                 raised = evaluate_once(engine, seconds)
                 if raised:

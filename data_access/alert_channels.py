@@ -26,6 +26,7 @@ from .schema import (ALERT_CHANNEL_KINDS, alert_channel, alert_delivery, alert_d
                      warning)
 from .scope import RegionError, lookup
 from .warning_counts import subtree
+from .warning_silences import silenced
 
 KINDS = ALERT_CHANNEL_KINDS
 WEBHOOK_KINDS = ("wecom", "dingtalk")
@@ -114,12 +115,12 @@ def plan(conn: Connection, now: dt.datetime) -> int:
             r = lookup(conn, ch.region_code)
         except RegionError:  # its region was removed from the shared table: nothing lies inside it
             continue
-        joined, inside, _g = subtree(r)
+        joined, inside, g = subtree(r)
         wanted = (select(literal(ch.id), warning.c.id, warning.c.created_at, literal("pending"), literal(0),
                          literal(now, alert_delivery.c.next_at.type), literal(now, alert_delivery.c.created_at.type))
                   .select_from(joined)
                   .where(inside, warning.c.status.in_(PUSHED_STATUSES), warning.c.level.in_(LEVELS_FROM[ch.min_level]),
-                         warning.c.created_at <= now))
+                         warning.c.created_at <= now, ~silenced(g, now)))
         stmt = _insert_ignoring_duplicates(conn).from_select(
             ["channel_id", "warning_id", "raised_at", "status", "attempts", "next_at", "created_at"], wanted
         ).on_conflict_do_nothing()

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from . import quality
+from . import cases, quality, rollups
 from .privacy import mask_name, mask_phone, mask_text
 from .schema import appeal, grid_state, grid_worker, incident, key_person, patrol, wechat_group
 from .scope import NotInScope, RegionError, RegionNotFound, Scope, in_region, resolve, unknown
@@ -35,8 +35,9 @@ def profile(conn: Connection, scope: Scope, code: str, now: dt.datetime) -> dict
     pat_j, pat_in = in_region(patrol, r)
     app_j, app_in = in_region(appeal, r)
     recent = {
+        # Events (一事一码): a case's other reports are listed below but not counted again.
         "incidents_30d": conn.execute(select(func.count()).select_from(inc_j).where(
-            inc_in, quality.incident_ok(now), incident.c.reported_at >= since)).scalar(),
+            inc_in, quality.incident_ok(now), rollups.counts_as_event(), incident.c.reported_at >= since)).scalar(),
         "patrols_30d": conn.execute(select(func.count()).select_from(pat_j).where(
             pat_in, quality.patrol_ok(now), patrol.c.started_at >= since)).scalar(),
         "appeals_30d": conn.execute(select(func.count()).select_from(app_j).where(
@@ -46,16 +47,20 @@ def profile(conn: Connection, scope: Scope, code: str, now: dt.datetime) -> dict
     }
     status_at_now = lambda row: "closed" if row.closed_at is not None and row.closed_at <= now else (  # noqa: E731
         row.status if row.status != "closed" else "in_progress")
+    rows = conn.execute(
+        select(incident.c.id, incident.c.reported_at, incident.c.category, incident.c.severity, incident.c.title,
+               incident.c.status, incident.c.closed_at, incident.c.sla_due_at)
+        .select_from(inc_j).where(inc_in, quality.incident_ok(now), incident.c.reported_at >= since)
+        .order_by(incident.c.reported_at.desc()).limit(20)).all()
+    codes = cases.codes_for(conn, [row.id for row in rows])  # every report listed, with its case code
     incidents = [
-        {"reported_at": row.reported_at, "category": row.category, "severity": row.severity,
+        {"id": row.id, "reported_at": row.reported_at, "category": row.category, "severity": row.severity,
          "title": mask_text(row.title), "status": status_at_now(row),
+         "case_code": codes[row.id][0] if row.id in codes else cases.case_code(row.id, row.reported_at),
+         "case_reports": codes[row.id][1] if row.id in codes else 1,
          "overdue": row.sla_due_at is not None and row.sla_due_at < now
          and (row.closed_at is None or row.closed_at > now)}
-        for row in conn.execute(
-            select(incident.c.reported_at, incident.c.category, incident.c.severity, incident.c.title,
-                   incident.c.status, incident.c.closed_at, incident.c.sla_due_at)
-            .select_from(inc_j).where(inc_in, quality.incident_ok(now), incident.c.reported_at >= since)
-            .order_by(incident.c.reported_at.desc()).limit(20))]
+        for row in rows]
     patrols = [
         {"started_at": row.started_at, "worker": mask_name(row.name), "minutes":
          None if row.ended_at is None or row.ended_at > now else int((row.ended_at - row.started_at).total_seconds() // 60),

@@ -7,6 +7,10 @@ still open, a step (吹哨, 报到) after `now` has not happened yet.
 
 Windows are Asia/Shanghai calendar days ending today: "7 days" is today and
 the 6 days before, "30 days" today and the 29 before.
+
+Events or reports (一事一码, docs/cases.md): the KPIs, the overdue list and the daily trend
+count events (a case's other reports are left out: `rollups.counts_as_event`); the flows
+(source, category, Sankey) and the department response times count reports.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ import datetime as dt
 from sqlalchemy import and_, case, extract, func, select
 from sqlalchemy.engine import Connection
 
-from . import metrics, quality, regions, rollups
+from . import cases, metrics, quality, regions, rollups
 from .privacy import mask_text
 from .schema import incident, region
 from .scope import Scope, in_region, resolve
@@ -110,7 +114,7 @@ def overdue(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
     g = joined.right  # the grid's region row, joined by the scope filter
     t, v = region.alias("t"), region.alias("v")
     c = incident.c
-    base = [located, quality.incident_ok(now), c.sla_due_at.isnot(None), c.sla_due_at < now]
+    base = [located, quality.incident_ok(now), rollups.counts_as_event(), c.sla_due_at.isnot(None), c.sla_due_at < now]
     # "Open" as two indexed branches (never closed / closed only after now): an OR defeats the index.
     branches = [c.closed_at.is_(None), c.closed_at > now]
     total = sum(conn.execute(select(func.count()).select_from(joined).where(*base, b)).scalar() or 0
@@ -125,11 +129,15 @@ def overdue(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
                 .order_by(c.sla_due_at, c.id.desc()).limit(limit))
         rows.extend(conn.execute(stmt))
     rows.sort(key=lambda x: (x.sla_due_at, -x.id))
+    rows = rows[:limit]
+    codes = cases.codes_for(conn, [x.id for x in rows])
     return {"total": total, "rows": [
         {"id": x.id, "title": mask_text(x.title), "category": x.category, "severity": x.severity,
          "township": x.township, "village": x.village, "grid": x.grid, "department": x.department,
-         "reported_at": x.reported_at, "sla_due_at": x.sla_due_at, "state": x.state}
-        for x in rows[:limit]]}
+         "reported_at": x.reported_at, "sla_due_at": x.sla_due_at, "state": x.state,
+         "case_code": codes[x.id][0] if x.id in codes else cases.case_code(x.id, x.reported_at),
+         "reports": codes[x.id][1] if x.id in codes else 1}
+        for x in rows]}
 
 
 def hours_late(row: dict, now: dt.datetime) -> float:
@@ -183,7 +191,7 @@ def daily_trend(conn: Connection, scope: Scope, code: str | None, now: dt.dateti
     joined, located = in_region(incident, r)
     c = incident.c
     start = day_start(now, days - 1)
-    ok = quality.incident_ok(now)
+    ok = and_(quality.incident_ok(now), rollups.counts_as_event())  # events, like the rollup it continues
     rep_day = local_date(c.reported_at).label("rep_day")
     close_day = case((quality.closed_at_now(now), local_date(c.closed_at))).label("close_day")
     reported: dict[str, int] = {}

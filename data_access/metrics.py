@@ -41,8 +41,10 @@ def _count_by(conn, table, r: Region, where, columns, by_child: bool) -> dict:
 
 
 def incident_counts(conn, r: Region, now: dt.datetime, by_child=False) -> dict:
+    """The incident KPIs' counters. They count events: a report linked into a case whose primary
+    is another report (一事一码, data_access/cases.py) is not counted again."""
     start = day_start(now)
-    ok = quality.incident_ok(now)
+    ok = and_(quality.incident_ok(now), rollups.counts_as_event())
     closed = quality.closed_at_now(now)
     today = _count_by(conn, incident, r, [ok, incident.c.reported_at >= start], [
         func.count().label("incidents_today"),

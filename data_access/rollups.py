@@ -67,11 +67,11 @@ if __name__ == "__main__":  # `python -m data_access.rollups`: use the package's
     sys.exit(_main())
 
 from sqlalchemy import (BigInteger, Column, Float, Index, Integer, String, Table, and_, case, cast, delete, exists,
-                        func, insert, select)
+                        func, insert, not_, select)
 from sqlalchemy.engine import Connection
 
 from . import lease, quality
-from .schema import UTCDateTime, app_meta, appeal, incident, metadata, patrol, region
+from .schema import UTCDateTime, app_meta, appeal, incident, incident_case, metadata, patrol, region
 from .timeutil import SHANGHAI, local_date, local_day, wall_clock
 
 GRACE_DAYS = 2          # settled days re-derived at each settle (late closings)
@@ -128,6 +128,21 @@ TABLES = (rollup_incident_day, rollup_appeal_day, rollup_patrol_last, rollup_che
 DAY_TABLES = (rollup_incident_day, rollup_appeal_day)
 KINDS = ("incident", "incident_closed", "appeal", "patrol")
 DAY_KINDS = ("incident", "incident_closed", "appeal")  # re-derived with the day cells
+
+
+# --- which reports count as events (一事一码, data_access/cases.py) ---------------------------
+
+def secondary_report(inc=incident):
+    """SQL: the report `inc` (the incident table or an alias) belongs to a case whose primary is
+    another report, so it is not counted as an event of its own."""
+    ic = incident_case.c
+    return exists().where(ic.incident_id == inc.c.id, ic.primary_id != inc.c.id)
+
+
+def counts_as_event(inc=incident):
+    """SQL: the report `inc` is its case's primary report (or in no case): count it where the
+    question is "how many events"; every report counts where it is "how many reports"."""
+    return not_(secondary_report(inc))
 
 
 # --- where the rollups end --------------------------------------------------------
@@ -187,7 +202,7 @@ def _incident_cells(conn: Connection, lo: dt.date, hi: dt.date, at: dt.datetime,
     joined, g = _valid_grid(incident)
     c = incident.c
     start, end = _start(lo), _start(hi + dt.timedelta(days=1))
-    ok = quality.incident_ok(at)
+    ok = and_(quality.incident_ok(at), counts_as_event())  # events: a case's other reports are not
     if towns is not None:
         ok = and_(ok, g.c.township_code.in_(sorted(towns)))
     rep_day = local_date(c.reported_at)
@@ -322,6 +337,9 @@ def _check_specs(dialect: str) -> dict:
                      else_=2)
     inc = _mix([i.id, _epoch(i.reported_at, dialect), _epoch(i.closed_at, dialect), _codes(incident, dialect),
                 duplicate])
+    # A report that is not its case's primary hashes differently, so a split or join shows as a
+    # mismatch; an unlinked report hashes as before (stored checksums stay valid).
+    inc = case((secondary_report(incident), (inc * _K + 7) % _P), else_=inc)
     app = _mix([a.id, _epoch(a.received_at, dialect), _epoch(a.resolved_at, dialect),
                 cast(func.round((a.sentiment + 2) * 1000000), BigInteger), a.satisfaction + 1,
                 _codes(appeal, dialect)])
@@ -434,6 +452,42 @@ def redo_days(conn: Connection, days, now: dt.datetime) -> None:
     if days:
         ensure_tables(conn)
         _write_days(conn, days, now)
+
+
+def redo_incidents(conn: Connection, ids, now: dt.datetime) -> int:
+    """Reports whose event flag changed (a case linked, split or joined): re-derive the settled
+    (day, township) cells of their report and closing days, and those cells' checksums.
+    Returns the cells re-derived."""
+    h = horizon(conn)
+    ids = sorted(set(ids))
+    if h is None or not ids:
+        return 0
+    ensure_tables(conn)
+    last = h.isoformat()
+    cells: set = set()
+    for i in range(0, len(ids), 500):
+        for rep, closed, town in conn.execute(
+                select(local_date(incident.c.reported_at), local_date(incident.c.closed_at), incident.c.township_code)
+                .where(incident.c.id.in_(ids[i:i + 500]))):
+            cells |= {(d, town) for d in (rep, closed) if d and town and d < last}
+    if not cells:
+        return 0
+    _redo_cells(conn, cells, set(), now)
+    by_day = _cells_by_day(cells)
+    days = [dt.date.fromisoformat(d) for d in by_day]
+    for lo, hi in _day_span(days):
+        found = _checks(conn, lo, hi, ("incident", "incident_closed"))
+        keep = {}
+        for (kind, d, t), v in found.items():
+            if t in by_day.get(d, ()):
+                keep[(kind, d, t)] = v
+        for d in by_day:
+            if lo.isoformat() <= d <= hi.isoformat():
+                conn.execute(delete(rollup_check).where(rollup_check.c.kind.in_(["incident", "incident_closed"]),
+                                                        rollup_check.c.day == d,
+                                                        rollup_check.c.township_code.in_(sorted(by_day[d]))))
+        _insert_checks(conn, keep)
+    return len(cells)
 
 
 def catch_up(conn: Connection, now: dt.datetime, build_missing: bool = True) -> dict:

@@ -430,5 +430,56 @@ handover_signoff = Table(
     Column("figures_sha256", String(64), nullable=False),  # what this officer signed
 )
 
+# One event, one code (一事一码, data_access/cases.py): reports of one happening (a grid report, a
+# 12345 call, a 110 dispatch) linked into one case. Only reports in a case of two or more have a row;
+# an incident without one is a case of its own. The incident table (the source systems') is never touched.
+incident_case = Table(
+    "incident_case", metadata,
+    Column("incident_id", Integer, primary_key=True, autoincrement=False),
+    Column("case_code", String(24), nullable=False),  # AJ + the primary's local day + its id
+    Column("primary_id", Integer, nullable=False),  # the case's earliest report: the one counted as the event
+    Column("linked_by", String(64), nullable=False),  # "linker" or the officer who joined it
+    Column("score", Float),  # the text similarity that linked it (NULL: the primary, or joined by hand)
+    Column("linked_at", UTCDateTime, nullable=False),
+    Index("ix_incident_case_primary", "primary_id"),
+    Index("ix_incident_case_code", "case_code"),
+)
+
+# Every split and join by an officer (who, when, why, the case before and after); append-only.
+case_action = Table(
+    "case_action", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("action", String(8), nullable=False),  # split / join
+    Column("incident_id", Integer, nullable=False),  # the report split off, or the report whose case was joined
+    Column("case_code", String(24), nullable=False),  # the case acted on (before)
+    Column("actor", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("before", Text, nullable=False),  # JSON: the cases' members and primaries before
+    Column("after", Text, nullable=False),
+    Index("ix_case_action_at", "at"),
+    Index("ix_case_action_incident", "incident_id"),
+)
+
+# Silences of the duty desk (静默, data_access/warning_silences.py): a rule (or every rule) in a
+# region's subtree stops sounding, flashing, escalating and being pushed until ends_at; the warnings
+# stay on the desk's list. Rows are never deleted: a silence ended early keeps its cancel columns.
+warning_silence = Table(
+    "warning_silence", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rule", String(20)),  # NULL: every rule
+    Column("region_code", String(15), nullable=False),
+    Column("region_level", String(8), nullable=False),  # which ancestor column of a warning's region to match
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("cancelled_at", UTCDateTime),
+    Column("cancelled_by", String(64)),
+    Index("ix_warning_silence_ends", "ends_at"),
+)
+
 OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, app_session, audit_log, appeal_reading,
-              wall_assignment, alert_channel, alert_delivery, alert_delivery_log, handover, handover_signoff)
+              wall_assignment, alert_channel, alert_delivery, alert_delivery_log, handover, handover_signoff,
+              incident_case, case_action, warning_silence)

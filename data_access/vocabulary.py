@@ -56,14 +56,19 @@ WARNING_LEVEL_NAMES = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "
 WARNING_RULE_NAMES = {
     "overdue": "事件超期", "major": "重大/群体性事件", "surge": "事件激增", "blind_spot": "巡查盲区",
     "visit": "重点人员漏访", "repeat": "重复诉求", "barometer": "晴雨表骤降", "emergency": "战时状态",
+    "source_silent": "数据源中断",
 }
+# A silent feed (warnings.rule_source_silent) -> label; incident sources and appeal channels
+# are named by FEED_NAMES[kind] + the source's own label.
+FEED_NAMES = {"patrol": "网格巡查", "visit": "重点人员走访", "incident": "事件上报", "appeal": "诉求受理"}
 # warning.status -> label on the duty desk (schema.WARNING_STATUSES)
 WARNING_STATUS_NAMES = {"new": "待确认", "acknowledged": "已确认", "assigned": "已指派", "resolved": "已办结",
                         "dismissed": "已驳回"}
 # warning_action.action -> label
 WARNING_ACTION_NAMES = {"raise": "系统预警", "upgrade": "条件加重", "escalate": "升级上报", "reopen": "重新打开",
                         "auto_resolve": "自动解除", "acknowledge": "确认", "assign": "指派", "resolve": "办结",
-                        "dismiss": "驳回"}
+                        "dismiss": "驳回", "downgrade": "条件减轻", "members": "成员变化",
+                        "silence": "静默", "unsilence": "解除静默"}
 
 # --- KPIs (docs/metrics.md) -------------------------------------------------------
 

@@ -20,7 +20,9 @@ from .schema import (OPEN_WARNING_STATUSES, appeal, grid_worker, incident, key_p
                      warning_action)
 from .scope import NotInScope, RegionError, Scope, resolve, unknown
 from .vocabulary import WARNING_ACTION_NAMES, WARNING_STATUS_NAMES
+from .warning_counts import has_table, subtree
 from .warning_rules import WarningConfig
+from .warning_silences import silenced
 from .warnings import LEVEL_NAMES, RULE_NAMES, SYSTEM, _change, _out, _plain, list_warnings
 
 STATUS_NAMES = WARNING_STATUS_NAMES
@@ -176,20 +178,19 @@ def queue(conn: Connection, scope: Scope, code: str | None, now: dt.datetime, st
 
 def alarms(conn: Connection, scope: Scope, code: str | None, now: dt.datetime, limit: int = 20) -> list[dict]:
     """Red and orange warnings nobody has acknowledged yet: what every screen of the region sounds for."""
-    return list_warnings(conn, scope, code, now, ("new",), limit=limit, levels=ALARM_LEVELS)
+    return list_warnings(conn, scope, code, now, ("new",), limit=limit, levels=ALARM_LEVELS, silenced=False)
 
 
 def alarm_counts(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) -> dict:
-    """{level: how many wait} of every unacknowledged red/orange warning of the subtree (the banner's
-    counts; the list above stops at its limit)."""
-    from .warning_counts import has_table, subtree
+    """{level: how many wait} of every unacknowledged red/orange warning of the subtree that no
+    silence holds (the banner's counts; the list above stops at its limit)."""
     r = resolve(conn, scope, code)
     if not has_table(conn):
         return {}
-    joined, inside, _ = subtree(r)
+    joined, inside, g = subtree(r)
     rows = conn.execute(select(warning.c.level, func.count()).select_from(joined)
                         .where(inside, warning.c.status == "new", warning.c.level.in_(ALARM_LEVELS),
-                               warning.c.created_at <= now).group_by(warning.c.level))
+                               warning.c.created_at <= now, ~silenced(g, now)).group_by(warning.c.level))
     return dict(rows.all())
 
 
@@ -206,7 +207,9 @@ def _chain(row) -> list[str]:
 
 
 def escalate(conn: Connection, now: dt.datetime, config: WarningConfig | None = None) -> list[dict]:
-    """Move unacknowledged red/orange warnings one level up per interval; returns what moved."""
+    """Move unacknowledged red/orange warnings one level up per interval; returns what moved.
+    A silenced warning does not escalate (the silence is someone's decision about it); its clock
+    still runs, so once the silence ends an old one moves up at once."""
     cfg = config or WarningConfig()
     minutes = dict(cfg.escalate_minutes)
     rows = conn.execute(
@@ -214,7 +217,8 @@ def escalate(conn: Connection, now: dt.datetime, config: WarningConfig | None = 
                warning.c.escalated, warning.c.escalated_to, warning.c.region_code, region.c.level,
                region.c.county_code, region.c.city_code)
         .select_from(warning.join(region, region.c.code == warning.c.region_code))
-        .where(warning.c.status == "new", warning.c.level.in_(tuple(minutes)), warning.c.created_at <= now))
+        .where(warning.c.status == "new", warning.c.level.in_(tuple(minutes)), warning.c.created_at <= now,
+               ~silenced(region, now)))
     names = dict(conn.execute(select(region.c.code, region.c.name).where(region.c.level.in_(("county", "city")))).all())
     moved = []
     for row in rows.all():

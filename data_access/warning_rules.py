@@ -16,8 +16,9 @@ def _levels(*pairs):
 
 @dataclass(frozen=True)
 class WarningConfig:
-    # 1 overdue incidents: score = hours past sla_due_at × severity (1-4)
-    overdue_levels: tuple = _levels(("red", 1440.0), ("orange", 720.0), ("yellow", 480.0), ("blue", 240.0))
+    # 1 overdue incidents: score = hours past sla_due_at × severity (1-4). Never red: red is kept
+    # for a major event happening now (rule 2); a late case is the desk's, not the wall's, alarm.
+    overdue_levels: tuple = _levels(("orange", 1440.0), ("yellow", 480.0), ("blue", 240.0))
     overdue_lookback_days: int = 60  # deadlines older than this are stale data, not news
 
     # 2 major or mass incidents: always red
@@ -46,7 +47,8 @@ class WarningConfig:
     repeat_min_count: int = 3
     repeat_window_days: int = 30
     repeat_recent_hours: int = 6  # news while the latest of them is this recent
-    repeat_levels: tuple = _levels(("orange", 6.0), ("yellow", 4.0), ("blue", 3.0))
+    # one citizen is a case for the 信访 desk, orange only for a caller who will not stop
+    repeat_levels: tuple = _levels(("orange", 10.0), ("yellow", 5.0), ("blue", 3.0))
 
     # 7 barometer drop (township index of docs/metrics.md)
     barometer_floor: float = 40.0
@@ -59,6 +61,24 @@ class WarningConfig:
     emergency_fresh_hours: int = 24
     emergency_fresh_level: str = "orange"
     emergency_level: str = "yellow"
+
+    # 9 a silent feed (数据源中断): a feed whose own usual rate promised at least silent_expected
+    # rows since its last one (counted over the same hours of the previous silent_days days),
+    # quiet for at least silent_min_hours; the rules that read it are held meanwhile
+    silent_expected: float = 12.0  # P(no row | Poisson 12) = 6e-6
+    silent_min_hours: float = 1.0
+    silent_days: int = 7
+    silent_lookback_days: int = 90  # a feed with no row at all in this long is not a feed we have
+    silent_level: str = "orange"
+    silent_holds: tuple = (("patrol", ("blind_spot",)), ("visit", ("visit",)),
+                           ("incident", ("overdue", "surge")), ("appeal", ("repeat", "barometer")))
+
+    # grouping: these rules raise one warning per grid (members counted and listed), not one per
+    # incident / key person / caller; a major event keeps its own warning, it is news on its own
+    group_rules: tuple = ("overdue", "visit", "repeat")
+    # an open warning's level follows its condition down as well as up (a fresh 战时 switch is
+    # orange for a day, then yellow; a group whose worst member was handled drops to the next)
+    follow_down: bool = True
 
     # escalation: a red/orange warning nobody has acknowledged moves one level up
     # (township → county → city) every this many minutes

@@ -18,15 +18,17 @@ from sqlalchemy.engine import Connection
 
 from . import metrics, quality
 from .patrols import last_patrols
+from .rollups import counts_as_event
 from .privacy import mask_name, mask_text
 from .schema import (OPEN_WARNING_STATUSES, WARNING_LEVELS, WARNING_STATUSES, appeal, grid_state,
-                     incident, key_person, region, visit, warning, warning_action)
+                     incident, key_person, patrol, region, visit, warning, warning_action)
 from .scope import Region, Scope, in_region, level_column, lookup, resolve
 from .stats import poisson_tail
 from .timeutil import SHANGHAI
-from .vocabulary import WARNING_LEVEL_NAMES, WARNING_RULE_NAMES
+from .vocabulary import CHANNEL_NAMES, FEED_NAMES, SOURCE_NAMES, WARNING_LEVEL_NAMES, WARNING_RULE_NAMES
 from .warning_counts import active_count, has_table, subtree  # noqa: F401 - active_count: callers read it here
 from .warning_rules import WarningConfig, level_for
+from .warning_silences import silenced as silenced_now
 
 RULE_NAMES = WARNING_RULE_NAMES
 LEVEL_NAMES = WARNING_LEVEL_NAMES
@@ -42,6 +44,22 @@ class _Names:
     def __init__(self, conn: Connection):
         self._rows = {code: (name, parent, level) for code, name, parent, level in conn.execute(
             select(region.c.code, region.c.name, region.c.parent_code, region.c.level))}
+
+    def name(self, code: str | None) -> str:
+        return self._rows[code][0] if code in self._rows else (code or "")
+
+    def county(self, code: str | None) -> str | None:
+        """The county a region lies in (None for the city itself or an unknown code)."""
+        seen = 0
+        while code in self._rows and seen < 6:
+            _, parent, level = self._rows[code]
+            if level == "county":
+                return code
+            code, seen = parent, seen + 1
+        return None
+
+    def counties(self) -> list[str]:
+        return sorted(c for c, (_, _, level) in self._rows.items() if level == "county")
 
     def path(self, code: str | None) -> str:
         parts, seen = [], 0
@@ -92,7 +110,9 @@ def rule_overdue(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
     """1. Open and past sla_due_at; level by hours late × severity."""
     least = min(t for _, t in cfg.overdue_levels)
     # Even a severity-4 incident needs least/4 hours of lateness to score: bound the window.
+    # One event, one code: a case is late once, through its primary report (data_access/cases.py).
     rows = _open_incidents(conn, r, now, [
+        counts_as_event(),
         incident.c.sla_due_at < now - dt.timedelta(hours=least / 4),
         incident.c.sla_due_at >= now - dt.timedelta(days=cfg.overdue_lookback_days),
     ], _INC_COLS)
@@ -113,6 +133,7 @@ def rule_overdue(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
 def rule_major(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
     """2. Severity ≥ major_severity or a mass-incident category, recent and open: red."""
     rows = _open_incidents(conn, r, now, [
+        counts_as_event(),  # a fire reported by the grid, 12345 and 110 is one major event
         incident.c.reported_at >= now - dt.timedelta(hours=cfg.major_window_hours),
         or_(incident.c.severity >= cfg.major_severity, incident.c.category.in_(cfg.major_categories)),
     ], _INC_COLS)
@@ -138,7 +159,7 @@ def rule_surge(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
                func.count().filter(incident.c.reported_at < window_start).label("base"))
         .select_from(joined)
         .where(located, quality.incident_ok(now), incident.c.reported_at >= base_start,
-               incident.c.category.isnot(None))
+               incident.c.category.isnot(None), counts_as_event())
         .group_by(incident.c.township_code, incident.c.category)).all()
     out = []
     scale = cfg.surge_window_hours / 24.0 / cfg.surge_baseline_days
@@ -153,7 +174,7 @@ def rule_surge(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
         ids = conn.execute(
             select(incident.c.id).select_from(joined)
             .where(located, quality.incident_ok(now), recent, incident.c.township_code == township,
-                   incident.c.category == category).order_by(incident.c.id).limit(50)).scalars().all()
+                   incident.c.category == category, counts_as_event()).order_by(incident.c.id).limit(50)).scalars().all()
         baseline = base / cfg.surge_baseline_days
         ratio = f"，为日均 {baseline:.1f} 起的 {obs / (expected or 1):.1f} 倍" if base else "，近期无同类事件"
         reason = (f"{names.path(township)} 近{cfg.surge_window_hours}小时「{category}」事件 {obs} 起"
@@ -322,9 +343,133 @@ def rule_emergency(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict
     return out
 
 
+# --- silent feeds (数据源中断) ------------------------------------------------------
+
+def _feeds():
+    """(feed, label, table, time column, filter or None, county column or None): every stream of
+    rows a rule reads. Visits carry no region of their own: that feed is judged city-wide."""
+    out = [("patrol", FEED_NAMES["patrol"], patrol, patrol.c.started_at, None, patrol.c.county_code),
+           ("visit", FEED_NAMES["visit"], visit, visit.c.visited_at, None, None)]
+    out += [(f"incident:{s}", f"{FEED_NAMES['incident']}（{label}）", incident, incident.c.reported_at,
+             incident.c.source == s, incident.c.county_code) for s, label in SOURCE_NAMES.items()]
+    out += [(f"appeal:{c}", f"{FEED_NAMES['appeal']}（{label}）", appeal, appeal.c.received_at,
+             appeal.c.channel == c, appeal.c.county_code) for c, label in CHANNEL_NAMES.items()]
+    return out
+
+
+def _silence(conn, table, at, extra, now, cfg: WarningConfig):
+    """(last row time, rows the feed's own past promised since then) for one quiet (feed, county),
+    or None when the feed has no row in silent_lookback_days: a feed that never spoke is not silent."""
+    day = dt.timedelta(days=1)
+    last = conn.execute(select(func.max(at)).select_from(table)
+                        .where(*extra, at <= now, at > now - cfg.silent_lookback_days * day)).scalar()
+    if last is None:
+        return None
+    if last.tzinfo is None:  # SQLite's aggregate comes back naive (stored as UTC)
+        last = last.replace(tzinfo=dt.timezone.utc)
+    # The same clock hours on each of the previous days: a night without patrols promises none.
+    gap = now - last
+    if gap >= day:  # whole days quiet: the feed's daily rate before it stopped, times the days
+        before = conn.execute(select(func.count()).select_from(table).where(
+            *extra, at > last - cfg.silent_days * day, at <= last)).scalar() or 0
+        return last, before / cfg.silent_days * (gap / day)
+    # Under a day the ranges are disjoint: one statement counts them all.
+    seen = conn.execute(select(func.count()).select_from(table).where(*extra, or_(*(
+        and_(at > last - k * day, at <= now - k * day) for k in range(1, cfg.silent_days + 1))))).scalar() or 0
+    return last, seen / cfg.silent_days
+
+
+def rule_source_silent(conn, r, now, cfg: WarningConfig, names: _Names) -> list[dict]:
+    """9. Feeds quiet far beyond their own usual rate: one warning per county naming every silent
+    feed there (one for the city when a feed is silent in every county); `evidence.holds` names
+    the rules they hold."""
+    holds = dict(cfg.silent_holds)
+    counties = [r.code] if r.level == "county" else names.counties() if r.level == "city" else []
+    probe = now - dt.timedelta(hours=cfg.silent_min_hours)
+    areas: dict = {}  # area code -> [(feed, label, last, expected)]
+    for feed, label, table, at, where, county_col in _feeds():
+        base = [where] if where is not None else []
+        if county_col is None:
+            todo = {r.code: []} if r.level == "city" else {}
+        else:
+            spoke = set(conn.execute(select(county_col).select_from(table).where(
+                *base, at > probe, at <= now).group_by(county_col)).scalars())
+            todo = {c: [county_col == c] for c in counties if c not in spoke}
+        quiet = {}
+        for code, extra in todo.items():
+            found = _silence(conn, table, at, base + extra, now, cfg)
+            if found is not None and found[1] >= cfg.silent_expected:
+                quiet[code] = found
+        if county_col is not None and r.level == "city" and quiet and set(quiet) == set(counties):
+            quiet = {r.code: (max(q[0] for q in quiet.values()), sum(q[1] for q in quiet.values()))}
+        for code, (last, expected) in quiet.items():
+            areas.setdefault(code, []).append((feed, label, last, expected))
+    out = []
+    for code, feeds in sorted(areas.items()):
+        city_wide = code == r.code and r.level == "city"
+        held = [rule for rule in RULES if any(rule in holds.get(f[0].split(":")[0], ()) for f in feeds)]
+        last = max(f[2] for f in feeds)
+        parts = "、".join(f"{label}（最近一条 {_local(at)}，按以往同时段应有约 {expected:.0f} 条）"
+                         for _, label, at, expected in feeds)
+        if len(feeds) > 3:  # the whole exchange stopped: name the count, the detail is in evidence
+            parts = f"{len(feeds)} 个数据源（{'、'.join(f[1] for f in feeds[:3])}等）"
+        reason = (f"{names.name(code) + '全市' if city_wide else names.path(code)} 数据源中断："
+                  f"{parts}，已 {_hours(now - last)} 小时以上无新数据"
+                  + (f"；{'、'.join(RULE_NAMES[h] for h in held)}研判暂停，待数据恢复" if held else ""))
+        out.append(_candidate("source_silent", cfg.silent_level, code, "region", code, reason,
+                              {"feeds": [f[0] for f in feeds], "feed_last": {f[0]: f[2].isoformat() for f in feeds},
+                               "counties": counties if city_wide else [code],
+                               "last_at": last.isoformat(), "holds": held}))
+    return out
+
+
+def _held(found: list[dict]) -> dict:
+    """{county: rules held} from the silent-feed candidates."""
+    out: dict = {}
+    for c in found:
+        if c["rule"] == "source_silent":
+            for county in c["evidence"]["counties"]:
+                out.setdefault(county, set()).update(c["evidence"]["holds"])
+    return out
+
+
+# --- grouping ---------------------------------------------------------------------
+
+def _group(found: list[dict], cfg: WarningConfig, names: _Names) -> list[dict]:
+    """One warning per (grid, rule) for cfg.group_rules: the worst member's level, every member's
+    records, a reason that counts them and names the worst."""
+    groups: dict = {}
+    out = []
+    for c in found:
+        if c["rule"] in cfg.group_rules:
+            groups.setdefault((c["rule"], c["region_code"]), []).append(c)
+        else:
+            out.append(c)
+    for (rule, code), members in groups.items():
+        members.sort(key=lambda m: (_RANK[m["level"]], m["dedup_key"]))
+        worst = members[0]
+        evidence: dict = {}
+        for m in members:
+            for key, ids in m["evidence"].items():
+                if isinstance(ids, list):
+                    evidence.setdefault(key, []).extend(ids)
+        prefix = names.path(code) + " "
+        items = [m["reason"][len(prefix):] if m["reason"].startswith(prefix) else m["reason"] for m in members]
+        evidence.update(members=len(members), items=items[:20],
+                        levels={lvl: sum(m["level"] == lvl for m in members) for lvl in WARNING_LEVELS
+                                if any(m["level"] == lvl for m in members)})
+        reason = worst["reason"] if len(members) == 1 else (
+            f"{prefix}共 {len(members)} 项{RULE_NAMES[rule]}，最重一项：{items[0]}")
+        c = _candidate(rule, worst["level"], code, "grid", code, reason, evidence)
+        c["dedup_key"] = f"{rule}:grid:{code}"  # never the key of a one-record warning of the old engine
+        out.append(c)
+    return out
+
+
 RULES = {
     "overdue": rule_overdue, "major": rule_major, "surge": rule_surge, "blind_spot": rule_blind_spot,
     "visit": rule_visit, "repeat": rule_repeat, "barometer": rule_barometer, "emergency": rule_emergency,
+    "source_silent": rule_source_silent,
 }
 
 
@@ -339,11 +484,22 @@ def candidates(conn: Connection, now: dt.datetime, config: WarningConfig | None 
                                      .order_by(region.c.code).limit(1)).scalar()
     r = lookup(conn, root_code)
     names = names or _Names(conn)
+    rules = list(rules or RULES)
+    # A silent feed first: the rules that read it say nothing where it is silent (their verdict
+    # would be about the missing rows, not the city).
+    silent = rule_source_silent(conn, r, now, cfg, names) if "source_silent" in rules else []
+    held = _held(silent)
     found: dict = {}
-    for name in rules or RULES:
+    for c in silent:
+        found.setdefault(c["dedup_key"], c)
+    for name in rules:
+        if name == "source_silent":
+            continue
         for c in RULES[name](conn, r, now, cfg, names):
-            found.setdefault(c["dedup_key"], c)
-    return sorted(found.values(), key=lambda c: (_RANK[c["level"]], c["rule"], c["dedup_key"]))
+            if name not in held.get(names.county(c["region_code"]), ()):
+                found.setdefault(c["dedup_key"], c)
+    return sorted(_group(list(found.values()), cfg, names),
+                  key=lambda c: (_RANK[c["level"]], c["rule"], c["dedup_key"]))
 
 
 def evaluate(conn: Connection, now: dt.datetime, config: WarningConfig | None = None,
@@ -357,20 +513,20 @@ def evaluate(conn: Connection, now: dt.datetime, config: WarningConfig | None = 
     """
     cfg = config or WarningConfig()
     rules = list(rules or RULES)
+    names = names or _Names(conn)
     if found is None:
         found = candidates(conn, now, cfg, rules, names=names)
     open_rows = {row.dedup_key: row for row in conn.execute(
         select(warning.c.id, warning.c.dedup_key, warning.c.rule, warning.c.level, warning.c.status,
-               warning.c.version).where(warning.c.status.in_(OPEN_WARNING_STATUSES)))}
+               warning.c.version, warning.c.region_code, warning.c.evidence)
+        .where(warning.c.status.in_(OPEN_WARNING_STATUSES)))}
     keys = {c["dedup_key"] for c in found}
     closed_rows = _latest_closed(conn, keys - set(open_rows))
     raised = []
     for c in found:
         have = open_rows.get(c["dedup_key"])
         if have is not None:
-            if _RANK[c["level"]] < _RANK.get(have.level, 9):
-                _change(conn, have, now, "upgrade", {"level": c["level"], "reason": c["reason"]},
-                        f"条件加重：{LEVEL_NAMES[have.level]}→{LEVEL_NAMES[c['level']]}")
+            _follow(conn, have, c, now, cfg)
             continue
         values = {**c, "evidence": json.dumps(c["evidence"], ensure_ascii=False), "status": "new",
                   "created_at": now, "updated_at": now, "escalated": False}
@@ -391,18 +547,62 @@ def evaluate(conn: Connection, now: dt.datetime, config: WarningConfig | None = 
             warning_id=wid, action="raise", actor=SYSTEM, at=now, comment=c["reason"],
             before=None, after=json.dumps({"status": "new", "level": c["level"]})))
         raised.append({**values, "id": wid, "evidence": c["evidence"]})
+    # A rule held by a silent feed has no verdict there: its warnings neither clear nor close.
+    held = _held(found)
+    held_by_rule: dict = {}
+    for county, held_rules in held.items():
+        for rule in held_rules:
+            held_by_rule.setdefault(rule, []).append(county)
     # Closed warnings whose condition has gone: the next return of it is news again.
     gone = [warning.c.status.notin_(OPEN_WARNING_STATUSES), warning.c.cleared_at.is_(None),
             warning.c.rule.in_(rules)]
     if keys:
         gone.append(warning.c.dedup_key.notin_(keys))
+    for rule, counties in held_by_rule.items():
+        inside = select(region.c.code).where(or_(region.c.county_code.in_(counties), region.c.code.in_(counties)))
+        gone.append(or_(warning.c.rule != rule, warning.c.region_code.notin_(inside)))
     conn.execute(update(warning).where(*gone).values(cleared_at=now))
     if cfg.auto_resolve:
         for key, row in open_rows.items():
             # Only untouched warnings: once an officer has taken one, it is theirs to close.
-            if row.status == "new" and row.rule in rules and key not in keys:
+            if (row.status == "new" and row.rule in rules and key not in keys
+                    and row.rule not in held.get(names.county(row.region_code), ())):
                 _change(conn, row, now, "auto_resolve", {"status": "resolved"}, "条件已解除，系统自动关闭")
     return [_out(w) for w in raised]
+
+
+def _members(evidence) -> set:
+    """The records a grouped warning holds: {(kind, id)}."""
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence)
+        except ValueError:
+            return set()
+    return {(k, i) for k, ids in (evidence or {}).items() if isinstance(ids, list) and k != "items"
+            for i in ids}
+
+
+def _follow(conn, have, c: dict, now: dt.datetime, cfg: WarningConfig) -> None:
+    """An open warning whose condition still holds: its level follows the condition (up always,
+    down when cfg.follow_down), and a group's members follow who is in it."""
+    before, after = _RANK.get(have.level, 9), _RANK[c["level"]]
+    evidence = json.dumps(c["evidence"], ensure_ascii=False)
+    if after < before:
+        _change(conn, have, now, "upgrade", {"level": c["level"], "reason": c["reason"], "evidence": evidence},
+                f"条件加重：{LEVEL_NAMES[have.level]}→{LEVEL_NAMES[c['level']]}")
+    elif after > before and cfg.follow_down:
+        _change(conn, have, now, "downgrade", {"level": c["level"], "reason": c["reason"], "evidence": evidence},
+                f"条件减轻：{LEVEL_NAMES[have.level]}→{LEVEL_NAMES[c['level']]}")
+    elif c["rule"] in cfg.group_rules and _members(have.evidence) != _members(c["evidence"]):
+        old, new = _members(have.evidence), _members(c["evidence"])
+        # Not a change of state: the version stays, so an officer acting on the group meanwhile
+        # is not refused; the trail still says who joined and left.
+        conn.execute(update(warning).where(warning.c.id == have.id)
+                     .values(reason=c["reason"], evidence=evidence, updated_at=now))
+        conn.execute(insert(warning_action).values(
+            warning_id=have.id, action="members", actor=SYSTEM, at=now,
+            comment=f"成员 {len(old)}→{len(new)} 项（新增 {len(new - old)}，解除 {len(old - new)}）",
+            before=json.dumps({"members": len(old)}), after=json.dumps({"members": len(new)})))
 
 
 def _latest_closed(conn, keys: set) -> dict:
@@ -454,16 +654,18 @@ def _out(w) -> dict:
             "escalated": bool(m.get("escalated")), "escalated_to": m.get("escalated_to"),
             "assignee": m.get("assignee"), "acknowledged_by": m.get("acknowledged_by"),
             "version": m.get("version"), "created_at": at.isoformat() if at else None,
-            "updated_at": _plain(m.get("updated_at"))}
+            "updated_at": _plain(m.get("updated_at")), "silenced": bool(m.get("silenced"))}
 
 
 _LEVEL_ORDER = case({lvl: i for i, lvl in enumerate(WARNING_LEVELS)}, value=warning.c.level, else_=9)
 
 
 def list_warnings(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
-                  statuses=OPEN_WARNING_STATUSES, limit: int = 500, levels=None, rules=None) -> list[dict]:
+                  statuses=OPEN_WARNING_STATUSES, limit: int = 500, levels=None, rules=None,
+                  silenced: bool | None = None) -> list[dict]:
     """Warnings raised by `now` in the region's subtree, most severe then newest first;
-    `levels` / `rules` narrow it (None = all)."""
+    `levels` / `rules` narrow it (None = all), `silenced` keeps only those under an active
+    silence (True) or only the others (False). Each carries `silenced`."""
     r = resolve(conn, scope, code)
     if not has_table(conn):
         return []
@@ -478,8 +680,11 @@ def list_warnings(conn: Connection, scope: Scope, code: str | None, now: dt.date
         where.append(warning.c.level.in_(tuple(levels)))
     if rules:
         where.append(warning.c.rule.in_(tuple(rules)))
+    quiet = silenced_now(g, now)
+    if silenced is not None:
+        where.append(quiet if silenced else ~quiet)
     rows = conn.execute(
-        select(warning, g.c.name.label("region_name")).select_from(joined)
+        select(warning, g.c.name.label("region_name"), quiet.label("silenced")).select_from(joined)
         .where(*where)
         .order_by(_LEVEL_ORDER, warning.c.created_at.desc(), warning.c.id.desc()).limit(limit))
     return [_out(row) for row in rows]

@@ -321,6 +321,7 @@ def incidents_page(region, chain, snap: dict, refresh_seconds: int, state: dict,
                                        id="inc-overdue-total")]),
                   overdue_grid(overdue["rows"], snap["as_of"]), lg=12),
         ], className="g-3"),
+        dbc.Row([cases_panel()], className="g-3"),
         dbc.Row([
             _card("事件来源", _graph("inc-source", volume_figure(code, snap["flows"], "source")), lg=5),
             _card("事件类别", _graph("inc-category", volume_figure(code, snap["flows"], "category")), lg=7),
@@ -333,3 +334,57 @@ def incidents_page(region, chain, snap: dict, refresh_seconds: int, state: dict,
                   "日清零率：当日上报事件中当日办结的比例（今日为截至此刻）。", lg=6),
         ], className="g-3"),
     ])
+
+
+# --- 一事一码: cases of several reports, and the duty officer's split / join ----------------------
+
+CASE_ACTIONS = {"inc-case-split": "split", "inc-case-join": "join"}
+
+
+def cases_panel():
+    """Filled by its own callbacks (not the shared snapshot): the list reads the region's recent
+    cases; the form is the duty officer's (the server checks the role and audits)."""
+    form = dbc.Row([
+        dbc.Col(dbc.Input(id="inc-case-id", type="number", min=1, placeholder="报告编号（事件ID）"), md=2),
+        dbc.Col(dbc.Input(id="inc-case-other", type="number", min=1, placeholder="并入的报告编号（合并用）"), md=2),
+        dbc.Col(dbc.Input(id="inc-case-reason", maxLength=200, placeholder="原因（必填，记入审计）"), md=4),
+        dbc.Col(dbc.ButtonGroup([
+            dbc.Button("拆分出案件", id="inc-case-split", color="warning", outline=True, n_clicks=0),
+            dbc.Button("合并为一案", id="inc-case-join", color="primary", outline=True, n_clicks=0)]), md=4),
+    ], className="g-2 mb-2")
+    return _card(
+        html.Span(["一事一码 · 多来源合并案件（近3日）", html.Span(id="inc-cases-total")]),
+        [dcc.Store(id="inc-cases-changed", data=0), html.Div(id="inc-cases"), html.Hr(className="my-2"),
+         html.Small("值班员：把误合并的报告拆分出去，或把同一事件的两份报告合并为一案（操作留痕）。",
+                    className="text-muted d-block mb-1"), form, html.Div(id="inc-case-feedback")],
+        "事件数（新增、在办、超期、日清零）按案件计，同一事件的多份报告只计一次；“事件来源”按报告计。",
+        body_class="p-2", lg=12)
+
+
+def cases_total(total: int, shown: int):
+    text = f"{total} 件" if total <= shown else f"{total} 件（显示最近 {shown} 件）"
+    return dbc.Badge(text, color="secondary", className="ms-2", id="inc-cases-count", title=str(total))
+
+
+def cases_list(cases: list[dict]):
+    if not cases:
+        return html.Div("近3日无多来源合并的案件", className="text-muted small", id="inc-cases-empty")
+    rows = []
+    for c in cases:
+        reports = [html.Li([html.Span(f"#{r['id']} ", className="text-muted"),
+                            dbc.Badge(r["source_name"], color="light", text_color="dark", className="me-1"),
+                            fmt.short_stamp(r["reported_at"]),
+                            " ", r["title"] or "", " ",
+                            html.Small(f"（{r['grid'] or '—'}）", className="text-muted")],
+                           className="case-report")
+                   for r in c["reports"]]
+        rows.append(html.Div([html.Div([html.Strong(c["case_code"], className="me-2 case-code"),
+                                        html.Span(f"{len(c['reports'])} 份报告 · {c['category'] or ''}",
+                                                  className="text-muted small")]),
+                              html.Ul(reports, className="mb-1 small ps-3")],
+                             className="border-bottom py-1 case-row", id=f"case-{c['primary_id']}"))
+    return html.Div(rows, className="cases-scroll", style={"maxHeight": "320px", "overflowY": "auto"})
+
+
+def case_feedback(message: str, color: str):
+    return dbc.Alert(message, color=color, className="py-1 px-2 mb-0 mt-1 small", id="inc-case-alert")

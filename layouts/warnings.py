@@ -20,6 +20,10 @@ from .shell import breadcrumb, schematic_note
 PATH = "/warnings"
 LEVEL_COLORS = {"red": "danger", "orange": "orange", "yellow": "warning", "blue": "primary"}
 STATUS_FILTERS = {"open": "未关闭", **STATUS_NAMES, "all": "全部"}
+# How long a silence lasts (minutes -> label): the desk's choices, within warning_silences' bounds.
+SILENCE_MINUTES = {30: "30分钟", 60: "1小时", 120: "2小时", 240: "4小时", 480: "8小时", 1440: "24小时",
+                   4320: "72小时"}
+ALL_RULES = "*"  # the rule dropdown's "every rule" (a silence with no rule)
 
 
 def level_badge(level: str, escalated_to_name: str | None = None):
@@ -70,11 +74,12 @@ def desk_page(region, chain, counts: dict, children: list[dict], refresh_seconds
                   html.Span(level_counts(counts), id="warn-counts")],
                  className="d-flex align-items-center mb-2 flex-wrap"),
         html.Div(child_badges(children), id="warn-children"),
+        html.Div(id="warn-health", className="warn-health mb-2"),
         filters,
         dbc.Row([
             dbc.Col(html.Div(id="warn-queue", className="warn-queue"), md=5),
             dbc.Col([html.Div(id="warn-detail", children=html.P("从左侧选择一条预警。", className="text-muted")),
-                     actions], md=7),
+                     actions, silence_panel(region, can_act)], md=7),
         ]),
         dcc.Store(id="warn-selected"),
         dcc.Store(id="warn-current"),
@@ -98,22 +103,150 @@ def child_badges(children: list[dict]):
     return html.Div(links, className="mb-2") if links else None
 
 
-def queue_list(rows: list[dict], names: dict, selected: int | None):
+def _members(w: dict) -> int:
+    ev = w.get("evidence")
+    n = ev.get("members") if isinstance(ev, dict) else None
+    return n if isinstance(n, int) else 1
+
+
+def deadline_text(w: dict, now: dt.datetime | None, deadlines: dict) -> tuple[str, bool] | None:
+    """("确认时限 剩 12 分", False) / ("超时未确认 5 分", True) for a waiting red/orange warning."""
+    minutes = deadlines.get(w["level"])
+    if now is None or minutes is None or w["status"] != "new" or not w.get("created_at"):
+        return None
+    left = minutes - (now - dt.datetime.fromisoformat(w["created_at"])).total_seconds() / 60
+    return (f"确认时限 剩 {int(left) + 1} 分", False) if left > 0 else (f"超时未确认 {int(-left)} 分", True)
+
+
+def queue_list(rows: list[dict], names: dict, selected: int | None, now: dt.datetime | None = None,
+               deadlines: dict | None = None):
     if not rows:
         return html.P("没有符合条件的预警。", className="text-muted", id="warn-empty")
     items = []
     for w in rows:
+        marks = []
+        if _members(w) > 1:  # a group: one warning per grid and rule, counting its members
+            marks.append(dbc.Badge(f"{_members(w)}项", color="secondary", className="me-1 warn-members"))
+        if w.get("silenced"):
+            marks.append(dbc.Badge("已静默", color="light", text_color="dark", className="me-1 warn-silenced"))
+        due = None if w.get("silenced") else deadline_text(w, now, deadlines or {})
+        if due:
+            marks.append(html.Span(due[0], className="small me-2 warn-deadline" + (" text-danger fw-bold" if due[1] else "")))
         items.append(html.Button([
             html.Div([*level_badge(w["level"], names.get(w.get("escalated_to"))),
                       html.Span(RULE_NAMES.get(w["rule"], w["rule"]), className="fw-bold me-2"),
+                      *marks,
                       html.Span(STATUS_NAMES.get(w["status"], w["status"]), className=f"warn-status status-{w['status']}"),
                       html.Span(_when(w["created_at"]), className="ms-auto small text-muted")],
-                     className="d-flex align-items-center"),
+                     className="d-flex align-items-center flex-wrap"),
             html.Div(w["reason"], className="small warn-reason"),
         ], id={"type": "warn-item", "index": w["id"]}, n_clicks=0,
             className="list-group-item list-group-item-action text-start"
                       + (" active-warning" if w["id"] == selected else "")))
     return html.Div(items, className="list-group")
+
+
+# --- the desk's own health, and its silences ------------------------------------------
+
+def _minutes(value) -> str:
+    return "—" if value is None else (f"{value:.0f} 分" if value < 120 else f"{value / 60:.1f} 小时")
+
+
+def health_strip(h: dict):
+    """确认用时 (median / P90 of the last hours), what waits past its deadline, open warnings by
+    level and age, the silenced and the escalated ones: is the desk keeping up?"""
+    ack = h.get("ack") or {}
+    speed = [html.Span(f"近{h['hours']}小时确认用时", className="me-2 text-muted")]
+    for key, label in (("red", "红色"), ("orange", "橙色"), ("all", "全部")):
+        a = ack.get(key)
+        if a:
+            speed.append(html.Span([f"{label} 中位 ", html.B(_minutes(a["median"])), " · P90 ",
+                                    html.B(_minutes(a["p90"]))], className="me-3", id=f"warn-ack-{key}"))
+    if len(speed) == 1:
+        speed.append(html.Span("暂无确认记录", className="me-3 text-muted", id="warn-ack-none"))
+    late = sum((h.get("late") or {}).values())
+    waiting = [html.Span("超时未确认 ", className="text-muted"),
+               html.B(fmt.count(late), className="text-danger" if late else "", id="warn-late")]
+    ages = h.get("ages") or {}
+    age_rows = [html.Tr([html.Th("在办", className="text-muted fw-normal")] + [html.Th(b) for b in ages])]
+    for lv in LEVEL_NAMES:
+        if any(ages[b].get(lv) for b in ages):
+            age_rows.append(html.Tr([html.Td(f"{LEVEL_NAMES[lv]}色", className=f"level-label level-{lv}")]
+                                    + [html.Td(fmt.count(ages[b].get(lv, 0))) for b in ages]))
+    escalated = h.get("escalated") or []
+    return dbc.Card(dbc.CardBody([
+        html.Div([html.B("值班台运行", className="me-3"), *speed], className="d-flex flex-wrap align-items-center small"),
+        html.Div([*waiting, html.Span("已静默 ", className="text-muted ms-3"),
+                  html.B(fmt.count(h.get("silenced", 0)), id="warn-silenced-count"),
+                  html.Span("已升级在办 ", className="text-muted ms-3"),
+                  html.B(fmt.count(len(escalated)), id="warn-escalated-count"),
+                  html.Span("：" + "，".join(f"#{e['id']} {RULE_NAMES.get(e['rule'], e['rule'])}·{e['region_name']}"
+                                            for e in escalated[:3]) if escalated else "",
+                            className="text-muted")], className="small mt-1"),
+        html.Table(html.Tbody(age_rows), className="table table-sm small mb-0 mt-1 warn-ages w-auto")
+        if len(age_rows) > 1 else None,
+        digest(h.get("digest") or {}),
+    ], className="py-2"), className="warn-health-card")
+
+
+def digest(d: dict):
+    """本班黄蓝预警摘要: the yellow and blue warnings of the shift, which never sound, in one line."""
+    if d.get("since") is None:
+        return None
+    total = sum((d.get("levels") or {}).values())
+    head = [html.B("本班黄蓝预警摘要", className="me-2"), html.Span(f"自 {fmt.stamp(d['since'])} 起新增 "),
+            html.B(fmt.count(total), id="warn-digest-total"), html.Span(" 条")]
+    if not total:
+        return html.Div(head, className="small mt-1", id="warn-digest")
+    levels = "，".join(f"{LEVEL_NAMES[lv]}色 {n}" for lv, n in d["levels"].items() if n)
+    rules = "，".join(f"{RULE_NAMES.get(k, k)} {n}" for k, n in sorted(d["rules"].items(), key=lambda x: -x[1]))
+    where = "，".join(f"{k} {n}" for k, n in sorted(d["children"].items(), key=lambda x: -x[1])[:6])
+    return html.Div([*head, html.Span(f"（{levels}）：{rules}；最多：{where}", className="text-muted")],
+                    className="small mt-1", id="warn-digest")
+
+
+def silence_panel(region, can_act: bool):
+    """Silence a rule (or all) in this region for a stated time, with a reason; the silences below."""
+    form = dbc.Row([
+        dbc.Col(dcc.Dropdown(id="warn-silence-rule", value=ALL_RULES, clearable=False,
+                             options=[{"label": "全部规则", "value": ALL_RULES}]
+                             + [{"label": v, "value": k} for k, v in RULE_NAMES.items()]), md=4),
+        dbc.Col(dcc.Dropdown(id="warn-silence-minutes", value=60, clearable=False,
+                             options=[{"label": v, "value": k} for k, v in SILENCE_MINUTES.items()]), md=3),
+        dbc.Col(dbc.Button("静默", id="warn-silence-add", color="secondary", outline=True), md=2),
+        dbc.Col(dbc.Input(id="warn-silence-reason", placeholder="静默原因（必填，如：已知施工停电，巡查暂停）",
+                          maxLength=500), md=12, className="mt-2"),
+    ], className="g-2") if can_act else html.P("静默需值班员账号。", className="small text-muted")
+    return html.Div([
+        html.H6(f"静默（{region.name}及以下）", className="mt-4"),
+        html.P("静默期间，该范围内的预警不响铃、不闪烁、不升级、不外发推送，仍在左侧列表中（标“已静默”）；"
+               "到期或解除后仍未确认的预警重新报警。", className="small text-muted mb-2"),
+        form,
+        html.Div(id="warn-silence-feedback", className="mt-2"),
+        html.Div(id="warn-silence-list", className="mt-2"),
+    ], id="warn-silences")
+
+
+def silence_done(s: dict, ended: bool) -> str:
+    if ended:
+        return f"已解除静默：{s['rule_name']} · {s['region_name']}"
+    return f"已静默：{s['rule_name']} · {s['region_name']}，至 {fmt.stamp(s['ends_at'])}"
+
+
+def silence_list(items: list[dict], can_act: bool):
+    if not items:
+        return html.P("当前没有静默。", className="small text-muted", id="warn-silence-none")
+    rows = []
+    for s in items:
+        state = ("生效中，至 " + fmt.stamp(s["ends_at"]) if s["active"] else
+                 f"已由 {s['cancelled_by']} 解除" if s["cancelled_at"] else "已到期")
+        end = (dbc.Button("解除", id={"type": "warn-unsilence", "index": s["id"]}, size="sm", color="secondary",
+                          outline=True) if s["active"] and can_act else None)
+        rows.append(html.Tr([html.Td(s["rule_name"]), html.Td(s["region_name"]), html.Td(state),
+                             html.Td(s["reason"]), html.Td(s["created_by"]), html.Td(end)],
+                            className="" if s["active"] else "text-muted"))
+    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in ("规则", "范围", "状态", "原因", "设置人", "")])),
+                      html.Tbody(rows)], size="sm", className="small", id="warn-silence-table")
 
 
 def _when(iso: str | None) -> str:
@@ -136,6 +269,13 @@ def detail(w: dict, history: list[dict], focus: dict, names: dict):
     ]
     if w.get("assignee"):
         rows.append(html.Div(f"承办：{w['assignee']}", className="small mb-1"))
+    if w.get("silenced"):
+        rows.append(html.Div("已静默：不响铃、不升级、不外发，静默结束后仍未确认将重新报警", className="small mb-1 text-muted"))
+    ev = w.get("evidence") if isinstance(w.get("evidence"), dict) else {}
+    if _members(w) > 1 and isinstance(ev.get("items"), list):
+        rows.append(html.Div([html.Div(f"本组 {_members(w)} 项（同一网格同类预警合并为一条）：", className="small fw-bold"),
+                              html.Ol([html.Li(str(item), className="small") for item in ev["items"]],
+                                      className="mb-1 warn-member-list")]))
     rows.append(evidence(focus))
     rows.append(html.H6("处置记录", className="mt-3"))
     rows.append(audit_table(history))

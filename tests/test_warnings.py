@@ -73,9 +73,13 @@ def _settle(conn):
         rollups.catch_up(conn, now())
 
 
+# The rules' verdicts one record at a time; grouping them per grid is test_warn013's.
+PER_ITEM = WarningConfig(group_rules=())
+
+
 def _found(conn, rule, cfg=None):
     _settle(conn)
-    return {c["dedup_key"]: c for c in warnings.candidates(conn, now(), cfg, rules=[rule])}
+    return {c["dedup_key"]: c for c in warnings.candidates(conn, now(), cfg or PER_ITEM, rules=[rule])}
 
 
 def test_warn001_overdue_incident(wconn):

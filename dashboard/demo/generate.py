@@ -27,13 +27,28 @@ class Scale:
     name: str
     counties: tuple[str, ...] | None  # None = the whole city
     days: int
+    # One event, several reports (一事一码): whether an event may also be reported by other
+    # sources minutes later (EXTRA_REPORT_P). Off for `tiny`: the test fixtures' rows stay as
+    # they were; tests/test_cases.py adds such reports to copies itself.
+    extra_reports: bool = False
 
 
 SCALES = {
     "tiny": Scale("tiny", ("450802",), 14),
-    "demo": Scale("demo", None, 90),
-    "city": Scale("city", None, 365),
+    "demo": Scale("demo", None, 90, extra_reports=True),
+    "city": Scale("city", None, 365, extra_reports=True),
 }
+
+# Share of events that also reach the dashboard from another source, by severity 1..4: a
+# neighbour's quarrel is rarely called in twice, a crash or a fire is called in by several
+# people (grid worker, 12345, 110). Modelling choices (docs/demo.md); ~6.6 % of events overall.
+EXTRA_REPORT_P = np.array([0.04, 0.09, 0.20, 0.40])
+# The other source, by the event's category group: police matters go to 110 first.
+_POLICE_CATEGORIES = frozenset({"治安隐患", "道路交通", "群体性事件", "消防安全", "矛盾纠纷"})
+EXTRA_SOURCES = ("hotline_12345", "police_110", "wechat", "patrol")
+EXTRA_SOURCE_P = {True: np.array([0.40, 0.40, 0.10, 0.10]), False: np.array([0.65, 0.05, 0.18, 0.12])}
+EXTRA_SECOND_P = 0.3  # of those, the share reported by a third source too
+EXTRA_OTHER_GRID_P = 0.15  # the caller's location puts it in another grid of the same village
 
 # City-wide daily rates (issue #2): ~5,000 incidents, ~40,000 patrols, ~3,000 appeals.
 CITY_GRIDS = 5982.0  # grids the full city generates: the rates below are city totals
@@ -164,6 +179,10 @@ class City:
                                      callers.choice(len(TOPICS), REPEAT_CALLERS, p=TOPIC_P_RURAL))
         self.rng = np.random.default_rng([seed, stream])
         self.text_rng = random.Random(seed * 7919 + stream)
+        # Extra reports of one event draw from their own streams: the other rows stay as they were.
+        self.extra_rng = np.random.default_rng([seed, stream, 23])
+        self.extra_text_rng = random.Random(seed * 7919 + stream + 23)
+        self.last_extra_origin: dict[int, int] = {}  # extra report id -> the event's first report id
         self.next_id = {"incident": 1, "patrol": 1, "appeal": 1, "visit": 1}
         self.episodes = []  # (township, topic index, start, end, extra appeals per day)
         self.rate_multiplier = 1.0  # the simulator's --speed
@@ -288,8 +307,9 @@ class City:
         cats = np.asarray(CATEGORIES)[cat]
         # The event first (its text, in the month it happens), then a severity its text allows.
         months = _local_months(times)
-        events = [texts.incident_event(self.text_rng, c, self._place(g), int(m))
-                  for c, g, m in zip(cats, gi, months)]
+        details = [{} for _ in range(n)] if self.scale.extra_reports else [None] * n
+        events = [texts.incident_event(self.text_rng, c, self._place(g), int(m), d)
+                  for c, g, m, d in zip(cats, gi, months, details)]
         sev = _severities(np.array([e[2] for e in events], int).reshape(-1, 2), rng.random(n))
         # Most are settled inside the grid (一格解决); severe ones go up (全网联动).
         lvl_p = np.array([[0.78, 0.17, 0.04, 0.01], [0.62, 0.28, 0.08, 0.02],
@@ -331,7 +351,68 @@ class City:
             "handling_level": np.asarray(LEVELS)[level],
             "department": np.where(escalated, dept, None),
         }
+        if self.scale.extra_reports and n:
+            cols = self._extra_reports(cols, gi, details, end)
         return cols
+
+    def _extra_reports(self, cols: dict, gi: np.ndarray, details: list, end: dt.datetime) -> dict:
+        """The same events reported again by other sources minutes later, in their own words
+        (texts.incident_retelling): appended rows with their own ids, source records and SLA;
+        the handling steps follow the first report's (one case is worked once)."""
+        rng, n = self.extra_rng, len(gi)
+        sev = np.asarray(cols["severity"], int)
+        first = np.flatnonzero(rng.random(n) < EXTRA_REPORT_P[sev - 1])
+        picks = np.concatenate([first, first[rng.random(len(first)) < EXTRA_SECOND_P]])
+        self.last_extra_origin = {}
+        if not len(picks):
+            return cols
+        picks.sort()
+        end64 = np.datetime64(end.replace(tzinfo=None), "s")
+        delay = np.clip(rng.lognormal(np.log(15 * 60), 0.9, len(picks)), 120, 4 * 3600).astype("timedelta64[s]")
+        times = cols["reported_at"][picks] + delay
+        keep = times <= end64  # a report not made yet by the end of the data does not exist
+        picks, times = picks[keep], times[keep]
+        m = len(picks)
+        if not m:
+            return cols
+        srcs = []
+        for i in picks:
+            police = str(cols["category"][i]) in _POLICE_CATEGORIES
+            options = [s for s in EXTRA_SOURCES if s != cols["source"][i]]
+            p = np.array([EXTRA_SOURCE_P[police][EXTRA_SOURCES.index(s)] for s in options])
+            srcs.append(options[int(rng.choice(len(options), p=p / p.sum()))])
+        text = [texts.incident_retelling(self.extra_text_rng, details[i], s) for i, s in zip(picks, srcs)]
+        # Another grid of the same village now and then (where the caller stood, not the event).
+        where = gi[picks].copy()
+        moved = np.flatnonzero(rng.random(m) < EXTRA_OTHER_GRID_P)
+        for k in moved:
+            same = np.flatnonzero(self.village == self.village[where[k]])
+            where[k] = same[int(rng.integers(0, len(same)))]
+        ids = self._ids("incident", m)
+        # Ground truth of the last batch only (tests and docs/cases.md's checks read it).
+        self.last_extra_origin = {int(i): int(cols["id"][k]) for i, k in zip(ids, picks)}
+        loc = {"grid_code": self.grid_code[where], "village_code": self.village[where],
+               "township_code": self.township[where], "county_code": self.county[where],
+               "lon": (self.lon[where] + rng.normal(0, 0.002, m)).round(5),
+               "lat": (self.lat[where] + rng.normal(0, 0.002, m)).round(5)}
+        nat = np.datetime64("NaT")
+        steps = {k: np.where(np.isnat(cols[k][picks]) | (cols[k][picks] < times), cols[k][picks], nat)
+                 for k in ("dispatched_at", "arrived_at", "closed_at")}
+        steps["closed_at"] = np.where(np.isnat(cols["closed_at"][picks]), nat,
+                                      np.maximum(cols["closed_at"][picks], times))
+        extra = {
+            "id": ids, "source_ref": [f"{s[:3].upper()}{i:09d}" for s, i in zip(srcs, ids)],
+            "source": np.asarray(srcs, dtype=object), "category": cols["category"][picks],
+            "severity": cols["severity"][picks],
+            "title": [t[0] for t in text], "description": [t[1] for t in text], **loc,
+            "reported_at": times, **steps,
+            "sla_due_at": times + (SLA_HOURS[sev[picks] - 1] * 3600).astype("timedelta64[s]"),
+            "status": cols["status"][picks], "handling_level": cols["handling_level"][picks],
+            "department": cols["department"][picks],
+        }
+        return {k: np.concatenate([np.asarray(v, dtype=object) if isinstance(v, list) else v,
+                                   np.asarray(extra[k], dtype=object) if isinstance(extra[k], list) else extra[k]])
+                for k, v in cols.items()}
 
     def patrols(self, t0, t1, end):
         rate = PATROLS_PER_GRID_DAY * len(self.grid_code)

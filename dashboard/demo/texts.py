@@ -1149,7 +1149,7 @@ def incident_text(rng: random.Random, category: str, place: str, month: int | No
 
 
 def incident_event(rng: random.Random, category: str, place: str,
-                   month: int | None = None) -> tuple[str, str, tuple[int, int]]:
+                   month: int | None = None, detail: dict | None = None) -> tuple[str, str, tuple[int, int]]:
     """(title, description, (lowest, highest) severity the event can have) for one incident:
     a 小广告 is 1 (一般) whatever happens, a gas leak or a mass incident may be 4 (重大).
     month (1–12, local time): only events of the season (no 暑期 in December, flood-season
@@ -1165,8 +1165,11 @@ def incident_event(rng: random.Random, category: str, place: str,
     locs = loc_r if p.endswith("村") else (loc_u if p.endswith("社区") else loc_any)
     memo = {"loc": locs[int(r() * len(locs))]}
     body = _fill_shared(title_tpl, memo, r)
-    variants = descs[int(r() * len(descs))]
+    which = int(r() * len(descs))
+    variants = descs[which]
     desc = _fill_shared(variants[int(r() * len(variants))], memo, r)
+    if detail is not None:  # what a second report of the same happening retells (incident_retelling)
+        detail.update(descs=descs, which=which, memo=memo, body=body, place=p)
     title = body
     if p:
         if len(p) + len(body) <= TITLE_MAX:
@@ -1176,3 +1179,49 @@ def incident_event(rng: random.Random, category: str, place: str,
             if len(sp) + len(body) <= TITLE_MAX:
                 title = sp + body
     return title[:TITLE_MAX], desc, sev
+
+
+# ---------------------------------------------------------------- one event, several reports (一事一码)
+
+# How each source words a report of a happening someone else has already reported: its own
+# title framing and opening (12345 tickets quote the caller, 110 records the alarm), then one of
+# the scenario's other descriptions with the same persons and place (the memo) but re-drawn wording.
+_RETELL = {
+    "hotline_12345": (_pool("市民来电反映|12345转办：|群众来电：|来电反映"),
+                      _pool("市民来电反映：|12345热线工单：来电人称，|群众致电12345反映，|来电人反映，"
+                            "|市民通过12345热线反映，")),
+    "police_110": (_pool("110警情：|报警称|110接警："),
+                   _pool("110接警：报警人称，|报警人称，|110指挥中心转来警情：|接群众报警，"
+                         "|辖区派出所接报警，")),
+    "wechat": (_pool("网格群反映：|群众在网格群反映|网格群：|微信群反映"),
+               _pool("群众在网格微信群反映，|网格群里有居民发消息说，|居民在小区群里反映，|网格群内群众反映：")),
+    "patrol": (_pool("|网格员上报："),
+               _pool("网格员接报后到场核实：|网格员现场核实，|网格员到现场了解到，|经网格员核实，")),
+    "mediation": (_pool("矛调中心受理：|"), _pool("矛调中心受理：当事人反映，|当事人到矛调中心反映，")),
+    "department": (_pool("部门移交：|"), _pool("相关部门移交：|职能部门转来线索：")),
+}
+_LEAD = re.compile(r"^(网格员日常巡查发现，|网格员走访时发现，|群众通过“随手拍”上报，|12345热线转办，"
+                   r"|视频监控发现，|村（居）委会报告，|群众来电反映，|网格员入户时了解到，)")
+
+
+def incident_retelling(rng: random.Random, detail: dict, source: str) -> tuple[str, str]:
+    """(title, description) of another report of the event `detail` (filled by incident_event)
+    as `source` words it: the same place, persons and event, in other words."""
+    descs = detail["descs"]
+    others = [i for i in range(len(descs)) if i != detail["which"]] or [detail["which"]]
+    r = rng.random
+    variants = descs[others[int(r() * len(others))]]
+    # The same 韦某 at the same 桥头: named slots are kept in the event's memo, so every report
+    # of it names the same persons and numbers; who noticed it and when are the teller's own.
+    memo = detail["memo"]
+    own = {k: memo.pop(k) for k in ("src_i", "itime") if k in memo}
+    desc = _LEAD.sub("", _fill_shared(variants[int(r() * len(variants))], memo, r))
+    for k in ("src_i", "itime"):
+        memo.pop(k, None)
+    memo.update(own)
+    titles, opens = _RETELL.get(source, _RETELL["hotline_12345"])
+    head = titles[int(r() * len(titles))]
+    p, body = detail["place"], detail["body"]
+    where = _short_place(p) if p else ""
+    title = head + (where + body if where and len(head) + len(where) + len(body) <= TITLE_MAX else body)
+    return title[:TITLE_MAX], opens[int(r() * len(opens))] + (where + "，" if where and r() < 0.5 else "") + desc
