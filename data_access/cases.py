@@ -166,6 +166,62 @@ def attach(conn: Connection, incident_id: int, to_id: int, score: float, now: dt
     return before ^ after
 
 
+def attach_many(conn: Connection, links: list[tuple[int, int, float]], now: dt.datetime,
+                by: str = LINKER) -> set[int]:
+    """`attach` for many (report, to, score) in order, as the linker finds them: one read of the
+    cases involved and one write of the cases touched (not three statements per link). Same
+    rules: a report already in a case is left alone, two existing cases are never merged."""
+    if not links:
+        return set()
+    ids = {i for x, y, _ in links for i in (x, y)}
+    primary_of = memberships(conn, ids)
+    groups: dict[int, dict[int, dict]] = {}  # primary (or first report) -> {id: link row}
+    prims = sorted(set(primary_of.values()))
+    for i in range(0, len(prims), 500):
+        for r in conn.execute(select(incident_case).where(incident_case.c.primary_id.in_(prims[i:i + 500]))):
+            groups.setdefault(r.primary_id, {})[r.incident_id] = dict(r._mapping)
+            primary_of[r.incident_id] = r.primary_id
+    touched: set[int] = set()
+    for x, y, score in links:
+        if x in primary_of:
+            continue  # in a case already (an earlier link of this batch, or an officer's join)
+        key = primary_of.get(y, y)
+        members = groups.setdefault(key, {y: {}})
+        primary_of[y] = key
+        members[x] = {"linked_by": by, "score": round(float(score), 4), "linked_at": now}
+        primary_of[x] = key
+        touched.add(key)
+    times = _times(conn, [i for k in touched for i in groups[k]])
+    for key in touched:
+        for i, row in groups[key].items():
+            if not row:
+                groups[key][i] = {"linked_by": by, "score": None, "linked_at": now}
+    before, after = _write_cases(conn, [groups[k] for k in sorted(touched)], now, times)
+    return before ^ after
+
+
+def _write_cases(conn: Connection, cases_: list[dict[int, dict]], now: dt.datetime, times: dict) -> tuple[set, set]:
+    """`_write_case` for several cases with their report times already read."""
+    before = {i for m in cases_ for i, row in m.items() if row.get("primary_id") not in (None, i)}
+    ids = sorted(i for m in cases_ for i in m)
+    for i in range(0, len(ids), 500):
+        conn.execute(delete(incident_case).where(incident_case.c.incident_id.in_(ids[i:i + 500])))
+    rows, after = [], set()
+    for members in cases_:
+        if len(members) < 2:
+            continue
+        primary = min(members, key=lambda i: (times.get(i) or now, i))
+        code = case_code(primary, times.get(primary) or now)
+        rows += [{"incident_id": i, "case_code": code, "primary_id": primary,
+                  "linked_by": members[i].get("linked_by") or LINKER,
+                  "score": None if i == primary else members[i].get("score"),
+                  "linked_at": members[i].get("linked_at") or now} for i in sorted(members)]
+        after |= set(members) - {primary}
+    if rows:
+        conn.execute(insert(incident_case), rows)
+    return before, after
+
+
 # --- the duty officer's split and join -------------------------------------------------------
 
 def _incident_in_scope(conn: Connection, scope: Scope, incident_id) -> dict:

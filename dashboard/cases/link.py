@@ -28,6 +28,8 @@ CHUNK_IDS = 20_000  # incidents read per transaction (a few demo days)
 def score(model: text.CaseText, a: dict, b: dict) -> float:
     """How alike two reports are: 0 when they name different spots or persons, else the chosen
     measure (text.CaseText.similarity)."""
+    if not text.near(a["title"], b["title"]):
+        return 0.0
     if text.conflict((a["title"] or "") + (a["description"] or ""), (b["title"] or "") + (b["description"] or "")):
         return 0.0
     return model.similarity(a["title"], a["description"], b["title"], b["description"])
@@ -76,15 +78,16 @@ def link_chunk(conn, model, seen: int, upto: int, now: dt.datetime, threshold: f
     hi = max(r["reported_at"] for r in new) + WINDOW
     by_village = _index(cases.neighbours(conn, villages, lo, hi, upto, now))
     done: set[int] = set()
-    changed: set[int] = set()
+    links = []
     for x in new:
         pool = [y for y in candidates(x, by_village) if y["id"] <= seen or y["id"] in done]
         found = best_match(model, x, pool, threshold)
         if found is not None:
-            moved = cases.attach(conn, x["id"], found[0]["id"], found[1], now)
-            changed |= moved
+            links.append((x["id"], found[0]["id"], found[1]))
             out["linked"] += 1
         done.add(x["id"])
+    # Written together: the chunk's links in one pass over the cases they touch.
+    changed = cases.attach_many(conn, links, now)
     out["cells"] = rollups.redo_incidents(conn, changed, now)
     return out
 
