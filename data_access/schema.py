@@ -480,6 +480,19 @@ warning_silence = Table(
     Index("ix_warning_silence_ends", "ends_at"),
 )
 
+# 考核评价 weights and grade thresholds (data_access/assessment.py, docs/assessment.md): append-only
+# versions; a month is scored with the highest version whose effective_from is not after it.
+assessment_weights = Table(
+    "assessment_weights", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("effective_from", String(7), nullable=False),  # YYYY-MM (Asia/Shanghai), never a month that has ended
+    Column("weights", Text, nullable=False),  # JSON {indicator: weight}, summing to 100
+    Column("thresholds", Text, nullable=False),  # JSON grade lines, normalisation points, missing-data rule
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("comment", Text, nullable=False),
+)
+
 OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, app_session, audit_log, appeal_reading,
               wall_assignment, alert_channel, alert_delivery, alert_delivery_log, handover, handover_signoff,
-              incident_case, case_action, warning_silence)
+              incident_case, case_action, warning_silence, assessment_weights)

@@ -27,7 +27,8 @@ def test_view001_navigation_and_carousel_come_from_the_registry(app, client):
     from callbacks import VIEWS, views
     layout = _layout(client)
     nav = views.navigation(VIEWS)
-    assert [p for p, _, _ in nav] == ["/", "/incidents", "/patrols", "/opinion", "/warnings", "/handover", "/briefing", "/wall"]
+    assert [p for p, _, _ in nav] == ["/", "/incidents", "/patrols", "/opinion", "/warnings", "/handover", "/assessment", "/briefing",
+                                   "/wall"]
     for path, label, nav_id in nav:
         assert f'"id": "{nav_id}"' in layout and label in layout, nav_id
     assert '"data-carousel": "/,/incidents,/patrols,/opinion"' in layout
