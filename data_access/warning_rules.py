@@ -65,7 +65,7 @@ class WarningConfig:
     # 9 a silent feed (数据源中断): a feed whose own usual rate promised at least silent_expected
     # rows since its last one (counted over the same hours of the previous silent_days days),
     # quiet for at least silent_min_hours; the rules that read it are held meanwhile
-    silent_expected: float = 12.0  # P(no row | Poisson 12) = 6e-6
+    silent_expected: float = 20.0  # P(no row | Poisson 20) = 2e-9; 12 raised one false alarm in 90 demo days
     silent_min_hours: float = 1.0
     silent_days: int = 7
     silent_lookback_days: int = 90  # a feed with no row at all in this long is not a feed we have
