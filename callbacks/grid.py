@@ -25,13 +25,27 @@ def page(code: str):
     snap = live.snapshot(SNAPSHOT, code)
     unmask = view.unmask_panel(snap["profile"]["workers"]) if runtime.can("unmask") else None
     return view.grid_frame(code, runtime.setting("REFRESH_SECONDS"), _body(snap), live.first_state(snap),
-                           snap["as_of"], unmask)
+                           snap["as_of"], unmask, snap["profile"].get("register"))
 
 
 def wall_page(code: str):
     snap = live.snapshot(SNAPSHOT, code)
     return wall.wall_page(code, runtime.setting("REFRESH_SECONDS"), snap["chain"], snap["profile"],
                           snap["summary"], live.first_state(snap), snap["as_of"])
+
+
+def checked_reason(target: str, reason) -> tuple[str, object]:
+    """The typed reason of an unmasking, cleaned; with a refusal (audited) when it is empty,
+    too short or too long. Shared by every unmasking form (一格一档 and the files)."""
+    too_long = isinstance(reason, str) and len(reason) > MAX_REASON
+    reason = privacy.clean_reason(reason)
+    if too_long:
+        auth.audit("unmask", target=target, detail={"refused": "reason too long", "reason": reason}, ok=False)
+        return reason, dbc.Alert(f"查看事由不能超过 {MAX_REASON} 字", color="warning")
+    if len(reason) < MIN_REASON:
+        auth.audit("unmask", target=target, detail={"refused": "reason", "reason": reason}, ok=False)
+        return reason, dbc.Alert(f"请填写查看事由（至少 {MIN_REASON} 个字）", color="warning")
+    return reason, None
 
 
 def unmask(n_clicks, worker_id, reason):
@@ -41,14 +55,9 @@ def unmask(n_clicks, worker_id, reason):
     if not n_clicks:
         raise PreventUpdate
     target = f"grid_worker:{str(worker_id)[:20]}"
-    too_long = isinstance(reason, str) and len(reason) > MAX_REASON
-    reason = privacy.clean_reason(reason)
-    if too_long:
-        auth.audit("unmask", target=target, detail={"refused": "reason too long", "reason": reason}, ok=False)
-        return dbc.Alert(f"查看事由不能超过 {MAX_REASON} 字", color="warning")
-    if len(reason) < MIN_REASON:
-        auth.audit("unmask", target=target, detail={"refused": "reason", "reason": reason}, ok=False)
-        return dbc.Alert(f"请填写查看事由（至少 {MIN_REASON} 个字）", color="warning")
+    reason, refusal = checked_reason(target, reason)
+    if refusal is not None:
+        return refusal
     try:
         with runtime.engine().begin() as conn:
             person = grid.worker_contact(conn, runtime.scope(), worker_id)

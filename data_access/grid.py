@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from . import cases, quality, rollups
+from . import cases, files, quality, rollups
 from .privacy import mask_name, mask_phone, mask_text
 from .schema import appeal, grid_state, grid_worker, incident, key_person, patrol, wechat_group
 from .scope import NotInScope, RegionError, RegionNotFound, Scope, in_region, resolve, unknown
@@ -83,6 +83,7 @@ def profile(conn: Connection, scope: Scope, code: str, now: dt.datetime) -> dict
         "code": r.code, "name": r.name, "is_urban": r.is_urban, "population": r.population,
         "households": r.households, "enterprises": r.enterprises,
         "workers": workers, "key_persons": key_persons,
+        "register": files.grid_register(conn, r, now),  # 一户一档 · 一企一档 links
         "wechat": None if wg is None else {"total": wg.households_total, "joined": wg.households_joined},
         "state": None if st is None else {"mode": st.mode, "since": st.since, "reason": st.reason},
         **recent,

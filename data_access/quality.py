@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.engine import Connection
 
-from .schema import appeal, incident, patrol, region
+from .schema import appeal, enterprise, household, incident, organization, patrol, person, place, region
 
 _dup = incident.alias("dup")
+_home = household.alias("home")
 
 
 def _before(later, earlier):
@@ -53,7 +54,46 @@ RULES = {
         "future_time": lambda now: appeal.c.received_at > now,
         "resolved_before_received": lambda now: _before(appeal.c.resolved_at, appeal.c.received_at),
     }),
+    # The register (一户一档 …): rows without a time of their own, placed by their grid.
+    "household": (None, {
+        "unknown_grid": lambda now: _unknown_grid(household),
+        "bad_members": lambda now: or_(household.c.members.is_(None), household.c.members < 1),
+    }),
+    "person": (None, {
+        "unknown_grid": lambda now: _unknown_grid(person),
+        "unknown_household": lambda now: not_(exists().where(
+            _home.c.id == person.c.household_id, _home.c.grid_code == person.c.grid_code)),
+    }),
+    "enterprise": (enterprise.c.last_inspected_at, {
+        "unknown_grid": lambda now: _unknown_grid(enterprise),
+        "future_time": lambda now: enterprise.c.last_inspected_at > now,
+    }),
+    "place": (None, {
+        "unknown_grid": lambda now: _unknown_grid(place),
+        "missing_point": lambda now: _no_point(place),
+    }),
+    "organization": (None, {
+        "unknown_grid": lambda now: _unknown_grid(organization),
+        "missing_point": lambda now: _no_point(organization),
+    }),
 }
+
+
+def _no_point(table):
+    return or_(table.c.lon.is_(None), table.c.lat.is_(None), table.c.lon < -180, table.c.lon > 180,
+               table.c.lat < -90, table.c.lat > 90)
+
+
+def register_ok(table, now: dt.datetime):
+    """Register rows the files show (grid checks come from the scope join): a resident must
+    belong to a household of the same grid, an enterprise's inspection must have happened."""
+    if table is person:
+        return not_(RULES["person"][1]["unknown_household"](now))
+    if table is household:
+        return not_(RULES["household"][1]["bad_members"](now))
+    if table is enterprise:
+        return not_(RULES["enterprise"][1]["future_time"](now))
+    return and_(*[not_(pred(now)) for kind, pred in RULES[table.name][1].items() if kind != "unknown_grid"])
 
 
 def incident_ok(now: dt.datetime):
@@ -77,7 +117,7 @@ def appeal_ok(now: dt.datetime):
 
 def bad_row_counts(conn: Connection, now: dt.datetime) -> dict[str, dict[str, int]]:
     """{table: {kind: rows}} over the whole database (an admin's view)."""
-    tables = {"incident": incident, "patrol": patrol, "appeal": appeal}
+    tables = _TABLES
     out: dict[str, dict[str, int]] = {}
     for name, (_, kinds) in RULES.items():
         cols = [func.count().filter(pred(now)).label(kind) for kind, pred in kinds.items()]
@@ -92,10 +132,17 @@ def closed_at_now(now: dt.datetime):
 
 
 
-_TABLES = {"incident": incident, "patrol": patrol, "appeal": appeal}
+_TABLES = {"incident": incident, "patrol": patrol, "appeal": appeal, "household": household, "person": person,
+           "enterprise": enterprise, "place": place, "organization": organization}
+# Samples show no personal data (names, ID numbers, phones, addresses stay out).
 _SHOW = {"incident": ("id", "source", "source_ref", "grid_code", "reported_at", "closed_at", "title"),
          "patrol": ("id", "grid_code", "worker_id", "started_at", "ended_at"),
-         "appeal": ("id", "channel", "grid_code", "received_at", "resolved_at", "content")}
+         "appeal": ("id", "channel", "grid_code", "received_at", "resolved_at", "content"),
+         "household": ("id", "grid_code", "village_code", "members"),
+         "person": ("id", "household_id", "grid_code", "age_band"),
+         "enterprise": ("id", "grid_code", "kind", "last_inspected_at"),
+         "place": ("id", "grid_code", "kind", "lon", "lat"),
+         "organization": ("id", "grid_code", "kind", "lon", "lat")}
 
 
 def _claims(table, scope):

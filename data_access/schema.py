@@ -199,6 +199,8 @@ appeal = Table(
     Index("ix_appeal_received", "received_at"),
     Index("ix_appeal_township_received", "township_code", "received_at"),
     Index("ix_appeal_grid_received", "grid_code", "received_at"),
+    # A resident's appeals (一人一档): person.citizen_hash → appeal.citizen_hash.
+    Index("ix_appeal_citizen", "citizen_hash"),
 )
 
 wechat_group = Table(
@@ -217,8 +219,86 @@ grid_state = Table(
     Column("commander_worker_id", Integer),
 )
 
+# --- the register: households, residents, enterprises, places, organisations (一户一档 …) ---
+# Written by the grid app's register (人、地、物、组织); read by the files (/household/ID, …).
+# Tags are one text of Chinese labels separated by "," (the source's own vocabulary).
+
+household = Table(
+    "household", metadata,
+    Column("id", Integer, primary_key=True),
+    *_ancestors(),
+    Column("address", Text),  # PII: house number
+    Column("members", Integer),  # registered residents; a grid's sum is region.population
+    Column("tags", Text),  # 低保户, 独居老人户, 出租屋, 留守家庭, 军属, 五保户
+    Column("lon", Float),
+    Column("lat", Float),
+    Index("ix_household_grid", "grid_code"),
+)
+
+person = Table(
+    "person", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("household_id", Integer),
+    *_ancestors(),
+    Column("relation", Text),  # 户主, 配偶, 子女, 父母, 孙子女, 其他
+    Column("name", Text),  # PII
+    Column("id_number", String(18)),  # PII
+    Column("phone", String(20)),  # PII
+    Column("age_band", String(8)),  # 0-17, 18-34, 35-59, 60-79, 80+
+    Column("tags", Text),  # 党员, 退役军人, 残疾人, 低保对象, 独居老人, 流动人口, 重点人员
+    Column("key_person_id", Integer),  # the key_person row of the same resident, or NULL
+    Column("citizen_hash", String(64)),  # the pseudonym appeal.citizen_hash carries for this resident
+    Index("ix_person_household", "household_id"),
+    Index("ix_person_grid", "grid_code"),
+    Index("ix_person_key_person", "key_person_id"),
+    Index("ix_person_citizen", "citizen_hash"),
+)
+
+enterprise = Table(
+    "enterprise", metadata,
+    Column("id", Integer, primary_key=True),
+    *_ancestors(),
+    Column("name", Text),
+    Column("kind", Text),  # 制造业, 建筑业, 批发零售, 住宿餐饮, 交通运输, 危化品经营, 其他服务
+    Column("employees", Integer),
+    Column("risk_tags", Text),  # 危化品, 消防重点, 劳动密集, 有限空间
+    Column("last_inspected_at", UTCDateTime),
+    Column("inspection_result", Text),  # 合格, 限期整改, 停产整顿
+    Column("contact_name", Text),  # PII
+    Column("contact_phone", String(20)),  # PII
+    Column("lon", Float),
+    Column("lat", Float),
+    Index("ix_enterprise_grid", "grid_code"),
+)
+
+place = Table(
+    "place", metadata,
+    Column("id", Integer, primary_key=True),
+    *_ancestors(),
+    Column("kind", Text),  # 网格驿站, 避难场所, 监控点位, 危险源
+    Column("name", Text),
+    Column("detail", Text),  # capacity, camera type, hazard class …
+    Column("lon", Float),
+    Column("lat", Float),
+    Index("ix_place_grid", "grid_code"),
+)
+
+organization = Table(
+    "organization", metadata,
+    Column("id", Integer, primary_key=True),
+    *_ancestors(),
+    Column("kind", Text),  # 网格党支部, 志愿服务队, 调解组织
+    Column("name", Text),
+    Column("members", Integer),
+    Column("lon", Float),
+    Column("lat", Float),
+    Index("ix_organization_grid", "grid_code"),
+)
+
+REGISTER_TABLES = (household, person, enterprise, place, organization)
+
 SHARED_TABLES = (region, grid_worker, incident, patrol, key_person, visit, appeal,
-                 wechat_group, grid_state)
+                 wechat_group, grid_state, *REGISTER_TABLES)
 
 # --- dashboard-owned -------------------------------------------------------
 

@@ -7,6 +7,7 @@ from dash import dcc, html
 from data_access.vocabulary import INCIDENT_STATUS_NAMES
 
 from . import fmt
+from .files import register_lists
 from .kpis import kpi_row
 from .shell import breadcrumb, updated_badge
 
@@ -89,13 +90,16 @@ def _recent(title: str, id_: str, head: list[str], rows: list[list]):
                                   className="p-0 recent-scroll")])
 
 
-def grid_frame(code: str, refresh_seconds: int, content, state: dict, as_of, unmask=None):
-    """The live frame of a grid page: a tick re-renders the body only when its data changed."""
+def grid_frame(code: str, refresh_seconds: int, content, state: dict, as_of, unmask=None, register=None):
+    """The live frame of a grid page: a tick re-renders the body only when its data changed.
+    The register's lists (一户一档 · 一企一档 links) sit outside the body: long, and slow to
+    change, they are sent once with the page, not with every changed tick."""
     return html.Div([dcc.Store(id="grid-code", data=code), dcc.Store(id="grid-state", data=state),
                      dcc.Store(id="grid-layout", data="desk"),
                      dcc.Interval(id="grid-tick", interval=refresh_seconds * 1000),
                      html.Div(updated_badge(as_of), id="grid-updated", className="float-end"),
-                     html.Div(content, id="grid-body"), unmask])
+                     html.Div(content, id="grid-body"),
+                     None if register is None else register_lists(register), unmask])
 
 
 def unmask_panel(workers: list[dict]):

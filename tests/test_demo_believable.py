@@ -4,27 +4,33 @@ The tiny city (conftest: one county, 14 days ending 2026-11-20, late autumn) suf
 every property: its 8,000-odd incidents give each of the nine departments a few hundred
 吹哨→报到 responses (a median to within a few minutes), its ~5,000 appeals pin the negative
 share to about ±1.5 points, and the warning replay covers its whole history (two weeks and
-the running one, as at the demo scale). The seasons the tiny city does not reach (summer,
-the flood months) are checked on the generator itself, month by month.
+the running one). The seasons the tiny city does not reach (summer, the flood months) are
+checked on the generator itself, month by month. The warning history over the demo's whole
+span (90 days) is checked on 港北区 seeded for nine weeks (`long_city`): old weeks have their
+warnings, and the replay's shortcuts change nothing.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import random
 import re
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import delete, func, select
 
-from dashboard.demo import texts
+from dashboard.demo import generate, texts, warning_history
 from dashboard.demo.generate import DEPARTMENT_RESPONSE, NEGATIVE_SHARE
 from dashboard.demo.warning_history import RESOLVE_COMMENTS
 from data_access import briefing, incidents, warning_desk
+from data_access.engine import make_engine
 from data_access.schema import (OPEN_WARNING_STATUSES, appeal, audit_log, grid_state, incident, region,
                                 warning, warning_action)
-from data_access.timeutil import SHANGHAI
+from data_access.scope import scope_of
+from data_access.timeutil import SHANGHAI, local_day
 
-from .conftest import now
+from .conftest import copy_sqlite, now
 
 # Events that are never 重大 whatever happens, and the only ones that can be.
 PETTY = ("小广告", "蛇", "马蜂窝", "拾到", "灭火器过期", "占道经营", "路灯", "乱停", "绿化带", "公厕")
@@ -179,3 +185,112 @@ def test_dmb007_escalation_only_while_unacknowledged(conn):
     for w in rows:
         late = w.acknowledged_at - w.created_at > dt.timedelta(minutes=15)
         assert bool(w.escalated) == late, w
+
+
+# --- the history over the demo's whole span ---------------------------------------------------
+
+LONG_DAYS = 63  # nine weeks: briefings six to eight weeks back, and every rule warmed up
+
+
+@pytest.fixture(scope="module")
+def long_city(tmp_path_factory) -> str:
+    """港北区 (the tiny city's county) seeded for nine weeks, warnings replayed as the demo seed
+    replays them (the tiny scale is two weeks: shorter than any replay span)."""
+    from dashboard.demo.seed import seed
+    url = f"sqlite:///{tmp_path_factory.mktemp('long-city')}/long.db"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(generate.SCALES, "tiny-long",
+                   dataclasses.replace(generate.SCALES["tiny"], name="tiny-long", days=LONG_DAYS))
+        seed(url, "tiny-long", 7, now(), log=lambda *_: None)
+    return url
+
+
+def _raised_at(conn) -> list[dt.datetime]:
+    return conn.execute(select(warning_action.c.at).where(warning_action.c.action.in_(("raise", "reopen")))
+                        ).scalars().all()
+
+
+def test_dmb008_warning_history_spans_the_seeded_days(long_city):
+    start = now() - dt.timedelta(days=LONG_DAYS)
+    # The replay starts at the first seeded moment, at nine weeks and at the demo's 90 days.
+    assert warning_history.replay_start(start, now()) == start
+    demo = now() - dt.timedelta(days=generate.SCALES["demo"].days)
+    assert warning_history.replay_start(demo, now()) == demo
+    engine = make_engine(long_city)
+    try:
+        with engine.connect() as conn:
+            scope = scope_of(conn, "450800")
+            raised = _raised_at(conn)
+            assert min(raised) - start < dt.timedelta(days=1)
+            # Every week of the history raised warnings (not only the last two or three).
+            weeks = {briefing.week_of(local_day(at)) for at in raised}
+            week, running = briefing.week_of(local_day(start)), briefing.week_of(local_day(now()))
+            while week != running:
+                assert week in weeks, f"no warning raised in {week.label}"
+                week = briefing.week_of(week.monday + dt.timedelta(days=7))
+            # The briefing of a week six, seven and eight weeks back lists its red and orange
+            # warnings, raised in that week and handled by the county's duty officers.
+            week = running
+            for back in range(1, 9):
+                week = week.previous()
+                if back < 6:
+                    continue
+                report = briefing.report(conn, scope, None, week, now())
+                assert report["this"]["warnings_total"] > 0, week.label
+                assert report["warnings"], f"本周未发出风险预警 in {week.label}"
+                span = week.span(now())
+                assert all(span.start <= w["created_at"] <= span.as_of for w in report["warnings"])
+                handled = conn.execute(select(warning.c.acknowledged_by).where(
+                    warning.c.created_at >= span.start, warning.c.created_at <= span.as_of,
+                    warning.c.acknowledged_by.isnot(None))).scalars().all()
+                assert handled and all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", a) for a in handled)
+            # Every rule that has warmed up raised something somewhere in the history.
+            rules = set(conn.execute(select(warning.c.rule).distinct()).scalars())
+            assert {"major", "overdue", "blind_spot", "repeat"} <= rules, rules
+    finally:
+        engine.dispose()
+
+
+def _outcome(url: str) -> tuple[list, list]:
+    """Every warning and every action of its trail, as the desk and the handover read them
+    (not cleared_at: the one stamp the replay's skipped hourly steps may set later)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            w = warning.c
+            rows = conn.execute(select(w.id, w.dedup_key, w.rule, w.level, w.region_code, w.reason, w.evidence,
+                                       w.status, w.version, w.created_at, w.updated_at, w.escalated,
+                                       w.escalated_to, w.assignee, w.acknowledged_at, w.acknowledged_by)
+                                .order_by(w.id)).all()
+            a = warning_action.c
+            trail = conn.execute(select(a.warning_id, a.action, a.actor, a.at, a.comment, a.before, a.after)
+                                 .order_by(a.id)).all()
+        return [tuple(r) for r in rows], [tuple(r) for r in trail]
+    finally:
+        engine.dispose()
+
+
+def test_dmb009_the_replays_shortcuts_change_nothing(long_city, tmp_path):
+    """The replay reads major, overdue and repeat on narrowed copies of their tables, skips the
+    surge rule where nothing can fire and hourly steps where nothing changed. With check=True it
+    compares every shortcut with the plain rule at every step (an AssertionError names the first
+    difference); then the whole outcome must equal a replay without any shortcut. Over the last
+    four weeks and a half: surge and barometer warmed up, both cadences (older and recent)."""
+    start, outcomes = now() - dt.timedelta(days=LONG_DAYS), []
+    for name, options in (("fast", {"check": True}), ("plain", {"shortcuts": False})):
+        url = copy_sqlite(long_city, tmp_path / f"{name}.db")
+        engine = make_engine(url)
+        try:
+            with engine.begin() as conn:
+                for table in (warning_action, warning, audit_log):
+                    conn.execute(delete(table))
+            counts = warning_history.replay(engine, start, now(), 4, 7, log=lambda *_: None, **options)
+        finally:
+            engine.dispose()
+        assert counts["raised"] > 100
+        outcomes.append((counts, _outcome(url)))
+    (fast, fast_rows), (plain, plain_rows) = outcomes
+    assert fast.get("unchanged", 0) > 0 and "unchanged" not in plain  # the skip was exercised
+    assert fast_rows == plain_rows
+    rules = {r[2] for r in fast_rows[0]}
+    assert {"major", "overdue", "repeat", "surge"} <= rules, rules  # the shortcuts' rules raised

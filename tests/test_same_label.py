@@ -1,7 +1,7 @@
 """One label, one number (issue #17): for the same region and moment, every figure that carries the
 same label shows the same value on every view, in the JSON API and in the briefing.
 
-For the city, a county, a township and a grid of the tiny city (and the city on PostgreSQL) each
+For the city, a county, a township and a grid of the tiny city, on SQLite and on PostgreSQL, each
 view's snapshot is computed the way the web workers and the refresher compute it
 (services.snapshot.compute_entry), its desk page is rendered by its layout, and the figures are
 collected from what is shown: the KPI cards (label text, exact value in the title), the
@@ -49,6 +49,7 @@ class Facts:
     def __init__(self):
         self.values: dict = defaultdict(list)
         self.shown: dict = defaultdict(list)
+        self.codes: list[str] = []  # the regions rendered, city first
 
     def add(self, place: str, code: str, label: str, value) -> None:
         self.values[(code, label)].append((place, _value(value)))
@@ -253,13 +254,15 @@ def _codes(engine) -> list[str]:
     return [CITY, first["county"], first["township"], first["grid"]]
 
 
-def _collect(url: str, app_client, levels: int) -> Facts:
+def _collect(url: str, app_client) -> Facts:
+    """Every level (city, county, township, grid): the same places compared at each."""
     engine = make_engine(url)
     facts = Facts()
     try:
         with engine.connect() as conn:
             scope = scope_of(conn, CITY)
-        for code in _codes(engine)[:levels]:
+        facts.codes = _codes(engine)
+        for code in facts.codes:
             _views(facts, engine, scope, code)
             _api(facts, app_client, code)
             _briefing(facts, engine, scope, code)
@@ -286,14 +289,21 @@ def _check(facts: Facts) -> None:
     assert shared[KPI_LABELS["clearance_rate_today"]] >= 3, shared
     assert shared[BAROMETER_LABELS["negative_share_7d"]] >= 3, shared
     assert any(label == "在办" for _, label in facts.shown), "the rankings were read"
+    # ... at every level: each region's own figures were compared across places.
+    assert len(facts.codes) == 4
+    for code in facts.codes:
+        places = {p for (c, label), v in facts.values.items() if c == code for p, _ in v}
+        assert {"overview", "api", "briefing"} <= places, (code, places)
+        assert KPI_LABELS["barometer_index"] in {label for (c, label), v in facts.values.items()
+                                                 if c == code and len({p for p, _ in v}) >= 3}, code
 
 
 def test_lbl001_same_label_same_number_sqlite(sqlite_url):
-    _check(_collect(sqlite_url, _client(sqlite_url), 4))
+    _check(_collect(sqlite_url, _client(sqlite_url)))
 
 
 def test_lbl002_same_label_same_number_postgresql(pg_url):
-    _check(_collect(pg_url, _client(pg_url), 2))
+    _check(_collect(pg_url, _client(pg_url)))
 
 
 def test_lbl003_a_text_read_reading_has_its_own_label(sqlite_url):

@@ -12,6 +12,9 @@ from dashboard.cases import link as cases_link
 from . import warning_history
 from .generate import SCALES, City, batches
 
+REGISTER = ("household", "person", "enterprise", "place", "organization")
+REGISTER_CHUNK = 200_000
+
 
 def seed(url: str | None, scale: str = "demo", seed_value: int = 1,
          end: dt.datetime | None = None, log=print, warning_weeks: int | None = None) -> dict:
@@ -32,6 +35,20 @@ def seed(url: str | None, scale: str = "demo", seed_value: int = 1,
         for table, rows in city.static_rows(start, end).items():
             counts[table] = load.write_rows(conn, table, rows)
     log(f"regions and people: {counts} ({time.perf_counter() - t0:.1f}s)")
+    # The register (一户一档 · 一人一档 · 一企一档, places, organisations): bulk columns.
+    t_reg = time.perf_counter()
+    conn = engine.connect()
+    try:
+        for table, cols in city.register_columns(end).items():
+            n = len(cols["id"])
+            for at in range(0, n, REGISTER_CHUNK):  # bounded driver batches (a city has millions)
+                chunk = {k: v[at:at + REGISTER_CHUNK] for k, v in cols.items()}
+                counts[table] = counts.get(table, 0) + load.write_columns(conn, table, chunk)
+            counts.setdefault(table, 0)
+        conn.connection.commit()
+    finally:
+        conn.close()
+    log(f"register: {{{', '.join(f'{t}: {counts[t]}' for t in REGISTER)}}} ({time.perf_counter() - t_reg:.1f}s)")
     day = 0
     conn = engine.connect()
     try:

@@ -1225,3 +1225,32 @@ def incident_retelling(rng: random.Random, detail: dict, source: str) -> tuple[s
     where = _short_place(p) if p else ""
     title = head + (where + body if where and len(head) + len(where) + len(body) <= TITLE_MAX else body)
     return title[:TITLE_MAX], opens[int(r() * len(opens))] + (where + "，" if where and r() < 0.5 else "") + desc
+
+
+# --- the register (一户一档 · 一企一档): addresses, enterprise names, places, organisations ---
+
+ROADS = ("建设路", "中山路", "民主路", "港城大道", "金港大道", "荷城路", "江南路", "仙衣路", "布山路", "石羊塘路",
+         "光明路", "新兴路", "富林路", "解放路", "人民路", "城北路", "迎宾路", "广场路")
+ENTERPRISE_WORDS = ("金港", "荷城", "鑫源", "华盛", "桂平", "南江", "恒通", "永兴", "宏达", "东泰", "富民",
+                    "兴业", "达成", "郁江", "新塘", "龙山", "利源", "盛世", "嘉禾", "福临")
+# kind -> (name endings, share urban, share rural, median employees)
+ENTERPRISE_KINDS = {
+    "制造业": (("机械厂", "木业有限公司", "板材厂", "电子有限公司", "食品厂"), 0.14, 0.30, 45),
+    "建筑业": (("建筑工程有限公司", "建材有限公司", "砖厂"), 0.08, 0.12, 30),
+    "批发零售": (("商贸有限公司", "超市", "农资店", "五金店"), 0.36, 0.28, 6),
+    "住宿餐饮": (("酒店", "大酒楼", "宾馆", "餐饮店"), 0.22, 0.10, 12),
+    "交通运输": (("物流有限公司", "运输有限公司", "汽车站"), 0.06, 0.06, 20),
+    "危化品经营": (("加油站", "燃气供应站", "化工有限公司"), 0.04, 0.06, 15),
+    "其他服务": (("物业服务有限公司", "培训中心", "美容美发店", "汽车维修店"), 0.10, 0.08, 8),
+}
+INSPECTION_RESULTS = ("合格", "限期整改", "停产整顿")
+HAZARDS = (("加油站", "重大危险源（易燃液体）"), ("液化气储配站", "重大危险源（易燃气体）"),
+           ("地质灾害隐患点", "滑坡隐患，汛期每日巡查"), ("小型水库", "汛期值守，泄洪预警"),
+           ("高压线走廊", "防外力破坏"), ("危化品仓库", "一般危险源（腐蚀品）"))
+CAMERAS = ("路口高清球机", "小区出入口人脸抓拍", "河道监控", "学校周边监控", "市场监控")
+SHELTERS = ("小学操场", "文化广场", "村委会大院", "体育馆", "公园")
+
+
+def short_place(place: str) -> str:
+    """村民委员会 → 村, 社区居民委员会 → 社区: how people write an address."""
+    return _clean_place(place)
