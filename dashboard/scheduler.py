@@ -7,7 +7,8 @@ Each interval: the rollups' catch-up; every ROLLUPS_RECONCILE_SECONDS (real time
 process holds the 'rollups' lease) their reconcile pass (corrections and deletions in settled
 days, data_access/rollups.py); the warning rules; the text readings. Beside it, a second thread
 delivers the off-screen alerts every ALERTS_DELIVER_SECONDS (dashboard/notify.py), so a slow
-receiver never delays the rules.
+receiver never delays the rules; a third builds the queued 周报 files and Monday's pre-build every
+BRIEFING_WORKER_SECONDS (dashboard/briefing/worker.py), so a 20-50 s city build delays neither.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from data_access.engine import create_schema
 from data_access.timeutil import now as clock_now
 
 from . import notify, settings
+from .briefing import jobs as briefing_jobs
 from .cases import link as cases_link
 
 log = logging.getLogger(__name__)
@@ -88,14 +90,23 @@ def _alerts_loop(engine: Engine, seconds: float, config: notify.Config, defer, s
             log.exception("alerts delivery failed")
 
 
+def _briefing_loop(engine: Engine, seconds: float, config, defer, stop: threading.Event) -> None:
+    # The writers and kaleido load here, in the thread, not with the app: a web worker that defers
+    # to the refresher never pays their ~2.5 s and memory (not an import loop).
+    from .briefing import worker
+    worker.loop(worker.Worker(engine, config), seconds, defer, stop, _deferring)
+
+
 def start(engine: Engine, seconds: float, defer: Callable[[], bool] | None = None,
-          reconcile_seconds: float | None = None, alerts_seconds: float | None = None) -> threading.Event | None:
+          reconcile_seconds: float | None = None, alerts_seconds: float | None = None,
+          briefing_seconds: float | None = None) -> threading.Event | None:
     """Start the evaluator thread; set the returned event to stop it. While `defer()` says so
     (a web worker while a refresher process beats) the thread leaves the work to that process:
     a 2-3 s evaluation holding a web worker's interpreter made its screens' ticks wait.
     `reconcile_seconds`: the rollups' reconcile period (None: the ROLLUPS_RECONCILE_SECONDS
     setting; 0: never). `alerts_seconds`: the off-screen alerts' period (None: the
-    ALERTS_DELIVER_SECONDS setting; 0: off)."""
+    ALERTS_DELIVER_SECONDS setting; 0: off). `briefing_seconds`: the briefing worker's period (None:
+    the BRIEFING_WORKER_SECONDS setting; 0: off)."""
     if seconds <= 0:
         return None
     values = settings.load()
@@ -107,6 +118,11 @@ def start(engine: Engine, seconds: float, defer: Callable[[], bool] | None = Non
     if alerts_seconds > 0:
         threading.Thread(target=_alerts_loop, args=(engine, alerts_seconds, notify.Config.from_settings(values),
                                                     defer, stop), name="alerts-delivery", daemon=True).start()
+    if briefing_seconds is None:
+        briefing_seconds = float(values["BRIEFING_WORKER_SECONDS"])
+    if briefing_seconds > 0:  # 周报 builds in their own thread: a 20-50 s city build never delays the rules
+        threading.Thread(target=_briefing_loop, args=(engine, briefing_seconds, briefing_jobs.Config.from_settings(values),
+                                                      defer, stop), name="briefing-worker", daemon=True).start()
 
     def loop():
         try:

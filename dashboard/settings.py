@@ -68,6 +68,14 @@ SETTINGS = (
     Setting("SMTP_PASSWORD", "", "SMTP password (with SMTP_USER)."),
     Setting("SMTP_FROM", "", "Sender address of alert e-mails."),
     Setting("SMTP_STARTTLS", 0, "1: upgrade the SMTP connection with STARTTLS (certificate verified) before login."),
+    Setting("BRIEFING_WORKER_SECONDS", 5,
+            "Seconds between the briefing worker's looks for queued 周报 builds (dashboard/briefing/jobs.py); it runs "
+            "in the scheduler's process (so only when WARNINGS_EVALUATE_SECONDS > 0); 0 = off (nothing is built)."),
+    Setting("BRIEFING_STUCK_SECONDS", 300,
+            "A running briefing build whose worker has not reported for this many seconds (it died) is built again."),
+    Setting("BRIEFING_PREBUILD_AT", "02:00",
+            "Monday time (HH:MM, Asia/Shanghai) from which last week's briefing of every analyst's region is "
+            "built ahead; empty = no pre-build."),
     Setting("SHIFTS", "08:00,20:00",
             "Start times (HH:MM, Asia/Shanghai, comma-separated) of the duty shifts; each runs to the next. "
             "The handover sheet (交接班) covers one shift."),

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -182,6 +183,8 @@ visit = Table(
     Column("visited_at", UTCDateTime),
     Column("outcome", Text),
     Index("ix_visit_person_time", "key_person_id", "visited_at"),
+    # The silent-feed rule asks "any visit in the last hour?" every minute (docs/warnings.md, rule 9).
+    Index("ix_visit_visited", "visited_at"),
 )
 
 appeal = Table(
@@ -573,6 +576,38 @@ assessment_weights = Table(
     Column("comment", Text, nullable=False),
 )
 
+# 周报 builds (data_access/briefing_builds.py, docs/briefing.md): the briefing files are made by the
+# scheduler's worker, never by a web request; a web worker enqueues a row and later serves its bytes.
+# active_key is "region/week/format" while queued or running and NULL after: its unique index keeps one
+# pending build per file however many requests or processes ask at once.
+briefing_build = Table(
+    "briefing_build", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("region_code", String(15), nullable=False),
+    Column("week", String(8), nullable=False),  # ISO week, 2026-W47
+    Column("format", String(8), nullable=False),  # preview / docx / xlsx / pdf
+    Column("as_of", UTCDateTime, nullable=False),  # the figures are as known at this instant
+    Column("status", String(8), nullable=False),  # queued / running / done / failed
+    Column("progress", SmallInteger, nullable=False),  # 0-100
+    Column("active_key", String(40), unique=True),
+    Column("requested_by", String(64)),  # NULL: the scheduler's Monday pre-build
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("worker", String(64)),  # host:pid of the process that claimed it
+    Column("attempts", SmallInteger, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("heartbeat_at", UTCDateTime),  # a running build not heard of for BRIEFING_STUCK_SECONDS is reclaimed
+    Column("finished_at", UTCDateTime),
+    Column("filename", String(64)),
+    Column("body", LargeBinary),  # the file (NULL for a preview)
+    Column("size", Integer),
+    Column("sha256", String(64)),
+    Column("preview", Text),  # JSON: the summary and key figures the page shows
+    Column("error", Text),
+    Index("ix_briefing_build_lookup", "region_code", "week", "format", "status"),
+    Index("ix_briefing_build_status", "status", "requested_at"),
+)
+
 OWN_TABLES = (app_meta, warning, warning_action, app_user, kiosk_token, app_session, audit_log, appeal_reading,
               wall_assignment, alert_channel, alert_delivery, alert_delivery_log, handover, handover_signoff,
-              incident_case, case_action, warning_silence, assessment_weights)
+              incident_case, case_action, warning_silence, assessment_weights,
+              briefing_build)

@@ -97,7 +97,7 @@ def _open_incidents(conn, r: Region, now, where, columns):
     # "Closed after now" as a list from its own index: written as a plain predicate, SQLite walks
     # every grid's incidents instead (≈0.5–1 s per rule at the demo scale, for the few rows a
     # live `now` has there; 0.01 s this way).
-    later = incident.c.id.in_(select(incident.c.id).where(incident.c.closed_at > now))
+    later = incident.c.id.in_(select(incident.c.id).where(incident.c.closed_at > now, incident.c.reported_at <= now))
     for closed in (incident.c.closed_at.is_(None), later):
         out.extend(conn.execute(select(*columns).select_from(joined).where(*base, closed)).all())
     return out

@@ -38,7 +38,7 @@ def test_acc002_every_server_callback_declares_a_permission(db_url):
     assert missing == []
     acts = {k: access.callback_rule(app.server, k).permission for k in server_side
             if access.callback_rule(app.server, k).permission != access.READ}
-    assert sorted(acts.values()) == ["act_warnings", "act_warnings", "admin", "admin", "cases", "export",
+    assert sorted(acts.values()) == ["act_warnings", "act_warnings", "admin", "admin", "cases", "export", "export",
                                     "handover", "handover", "send_to_wall", "unmask", "unmask"], acts
 
 

@@ -517,13 +517,27 @@ def analyst(app):
     return c
 
 
+def _built(client, app, url: str, charts=None):
+    """GET a briefing file the way the app makes it now (issue #19 item 7): a file not built yet is
+    queued (202) and the scheduler's worker builds it; then the same GET serves it."""
+    from dashboard.briefing import jobs
+    from dashboard.briefing.worker import Worker
+    r = client.get(url)
+    if r.status_code != 202:
+        return r
+    assert "正在后台生成" in r.data.decode()
+    worker = Worker(app.server.extensions["redgrid.engine"], jobs.Config("450800", prebuild_at=""), charts)
+    assert worker.run_pass() >= 1
+    return client.get(url)
+
+
 def test_brf010_download_route_checks_everything(analyst, client, app, db_url):
     # Exports are an analyst's act: a duty officer is refused, a stranger is sent to sign in.
     assert client.get(f"/briefing/download?region=450802&week={COMPLETE}&format=xlsx").status_code == 403
     stranger = app.server.test_client().get(f"/briefing/download?region=450802&week={COMPLETE}&format=xlsx")
     assert stranger.status_code in (302, 401) and not stranger.data.startswith(b"PK")
     client = analyst
-    ok = client.get(f"/briefing/download?region=450802&week={COMPLETE}&format=xlsx")
+    ok = _built(client, app, f"/briefing/download?region=450802&week={COMPLETE}&format=xlsx")
     assert ok.status_code == 200 and ok.mimetype.endswith("spreadsheetml.sheet")
     assert ok.headers["Content-Disposition"] == f'attachment; filename="briefing-450802-{COMPLETE}.xlsx"'
     from openpyxl import load_workbook
@@ -573,10 +587,13 @@ def test_brf011_scope_of_the_user(db_url, town_analyst):
     # Outside the jurisdiction reads as "does not exist" (404, the same words).
     assert c.get(f"/briefing/download?region=450802&week={COMPLETE}&format=xlsx").status_code == 404
     assert c.get(f"/briefing/download?region=450800&week={COMPLETE}&format=xlsx").status_code == 404
-    r = c.get(f"/briefing/download?week={COMPLETE}&format=xlsx")  # no region: the instance's own
+    r = _built(c, app, f"/briefing/download?week={COMPLETE}&format=xlsx")  # no region: the instance's own
     assert r.status_code == 200 and f"briefing-{town}-" in r.headers["Content-Disposition"]
     from callbacks import briefing as cb
     from callbacks import VIEWS, router
+    from dashboard.briefing import jobs
+    from dashboard.briefing.charts import ChartServer
+    from dashboard.briefing.worker import Worker
     with app.server.test_request_context():
         from flask_login import login_user
 
@@ -585,11 +602,19 @@ def test_brf011_scope_of_the_user(db_url, town_analyst):
         with app.server.extensions["redgrid.engine"].connect() as conn:
             row = users.get(conn, "brf_town_analyst")
         login_user(User("u", row.id, row.username, row.role, row.scope_code))
-        links, preview = cb.choose(COMPLETE, "450800")
+        links, preview, _, _ = cb.show(COMPLETE, None, None, "450800")
         assert links == [] and "无权" in str(preview)
-        links, preview = cb.choose("2026-W99", town)
+        links, preview, _, _ = cb.show("2026-W99", None, None, town)
         assert links == [] and "没有第 99 周" in str(preview)
-        links, preview = cb.choose(COMPLETE, town)
+        # The files and the preview are made by the scheduler's worker: ask, let it build, look again.
+        cb.generate(1, COMPLETE, town)
+        cb.show(COMPLETE, None, None, town)
+        charts = ChartServer()
+        try:
+            Worker(app.server.extensions["redgrid.engine"], jobs.Config("450800", prebuild_at=""), charts).run_pass()
+        finally:
+            charts.close()
+        links, preview, _, _ = cb.show(COMPLETE, None, None, town)
         assert [a.href for a in links] == [f"/briefing/download?region={town}&week={COMPLETE}&format={f}"
                                            for f in ("docx", "xlsx", "pdf")]
         assert "brf-figures" in str(preview)

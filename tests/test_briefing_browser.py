@@ -1,7 +1,9 @@
-"""周报 in the browser: a secretary opens /briefing, reads the preview, picks a week and
-downloads the files; headless Chromium saves them and the tests open them."""
+"""周报 in the browser: a secretary opens /briefing, reads the preview, picks a week, has the files
+built (by the scheduler's worker, here a thread of the test) and downloads them; headless
+Chromium saves them and the tests open them."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -10,15 +12,46 @@ from data_access import briefing as data
 from data_access.engine import make_engine
 from data_access.scope import scope_of
 from dashboard import create_app
+from dashboard.briefing import jobs
+from dashboard.briefing.worker import Worker, loop
 from layouts import briefing as view
 
 from .browser import click, start_signed_in
-from .conftest import ARTIFACTS, now
+from .conftest import ARTIFACTS, copy_sqlite, now
 
 
 @pytest.fixture()
-def browser_app(sqlite_url):
-    return create_app({"DATABASE_URL": sqlite_url, "REFRESH_SECONDS": 60})
+def browser_url(sqlite_url, tmp_path):
+    """A copy of the test city: the page's requests write briefing builds."""
+    from sqlalchemy import delete
+
+    from data_access.schema import briefing_build
+    url = copy_sqlite(sqlite_url, tmp_path / "briefing-page.db")
+    engine = make_engine(url)
+    with engine.begin() as conn:  # the download route's tests build into the original
+        conn.execute(delete(briefing_build))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture()
+def browser_app(browser_url):
+    return create_app({"DATABASE_URL": browser_url, "REFRESH_SECONDS": 60})
+
+
+@pytest.fixture()
+def worker_thread(browser_url):
+    """The scheduler's briefing worker (issue #19 item 7), in a thread of the test."""
+    stop = threading.Event()
+    engine = make_engine(browser_url)
+    worker = Worker(engine, jobs.Config("450800", prebuild_at=""), holder="test:browser")
+    thread = threading.Thread(target=loop, args=(worker, 0.3, None, stop, lambda _d: False), daemon=True)
+    thread.start()
+    yield worker
+    stop.set()
+    thread.join(timeout=120)
+    worker.close()
+    engine.dispose()
 
 
 def _wait_file(folder, name: str, timeout=90):
@@ -32,7 +65,7 @@ def _wait_file(folder, name: str, timeout=90):
     raise AssertionError(f"{name} was not downloaded; folder has {sorted(p.name for p in folder.iterdir())}")
 
 
-def test_brf101_preview_and_downloads(dash_duo, browser_app, sqlite_url, tmp_path):
+def test_brf101_preview_and_downloads(dash_duo, browser_app, sqlite_url, tmp_path, worker_thread):
     from docx import Document
     from openpyxl import load_workbook
     import pypdfium2 as pdfium
@@ -57,6 +90,9 @@ def test_brf101_preview_and_downloads(dash_duo, browser_app, sqlite_url, tmp_pat
     row = [td.text for td in dash_duo.find_elements("#brf-fig-0 td")]
     assert row[:3] == ["受理事件（件）", f"{w46['received']:,}", f"{w45['received']:,}"]
     assert f"全区共受理事件{w46['received']:,}件" in dash_duo.find_element("#brf-summary").text
+    # The files are built in the background on request; then the links appear.
+    click(dash_duo, "#brf-generate")
+    dash_duo.wait_for_element("#brf-dl-xlsx", timeout=180)
     href = dash_duo.find_element("#brf-dl-xlsx").get_attribute("href")
     assert href.endswith("/briefing/download?region=450802&week=2026-W46&format=xlsx")
     dash_duo.driver.save_screenshot(str(ARTIFACTS / "briefing-page.png"))
@@ -69,6 +105,8 @@ def test_brf101_preview_and_downloads(dash_duo, browser_app, sqlite_url, tmp_pat
     # dash_duo picks an option by its visible label.
     dash_duo.select_dcc_dropdown("#brf-week", value=view.week_label(data.parse_week("2026-W45"), True))
     dash_duo.wait_for_text_to_equal("#brf-fig-0 td:nth-child(2)", f"{w45['received']:,}", timeout=60)
+    click(dash_duo, "#brf-generate")
+    dash_duo.wait_for_element("#brf-dl-docx", timeout=180)
     assert dash_duo.find_element("#brf-dl-docx").get_attribute("href").endswith("week=2026-W45&format=docx")
     click(dash_duo, "#brf-dl-docx")
     docx = _wait_file(tmp_path, "briefing-450802-2026-W45.docx", timeout=120)

@@ -105,7 +105,42 @@ class Renderer:
             self._loop.close()
 
 
-def attach(b: Briefing, report: dict, renderer: Renderer | None = None) -> Briefing:
+class ChartServer:
+    """One Chromium for a long-lived process (the briefing worker, dashboard/briefing/worker.py):
+    started on the first chart, with MathJax off (offline), and kept for every briefing after it,
+    so a build does not pay the browser's start-up. Same `render` as Renderer.
+
+    Not kaleido.start_sync_server: that keeps the same Kaleido in a process-wide singleton, but its
+    calls and its stop wait without a timeout, and in our browser test its stop hung for good on
+    Chromium's exit (its atexit hook would hang the refresher's shutdown the same way). This is
+    the same Kaleido(mathjax=False) held open on our own loop (Renderer), where every wait is
+    bounded; a render that fails drops the browser and the next build starts a new one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one build renders at a time: the browser's one tab
+        self._renderer: Renderer | None = None
+
+    def render(self, charts: list[Chart]) -> list[Chart]:
+        with self._lock:
+            if self._renderer is None:
+                self._renderer = Renderer().__enter__()
+            try:
+                return self._renderer.render(charts)
+            except Exception:
+                self._drop()
+                raise
+
+    def _drop(self) -> None:
+        renderer, self._renderer = self._renderer, None
+        if renderer is not None:
+            renderer.__exit__(None, None, None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+
+def attach(b: Briefing, report: dict, renderer: Renderer | ChartServer | None = None) -> Briefing:
     """The briefing's charts as PNG, from `renderer`'s browser or a browser of their own."""
     charts = build_charts(b, report)
     if renderer is not None:

@@ -10,12 +10,9 @@ from data_access.scope import resolve
 from data_access.timeutil import local_day
 
 from . import charts, content, excel, pdf, word
+from .jobs import FILE_FORMATS as FORMATS
 
-FORMATS = ("docx", "xlsx", "pdf")
 WRITERS = {"docx": word.write, "xlsx": excel.write, "pdf": pdf.write}
-MEDIA_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-               "pdf": "application/pdf"}
 
 
 def parse_formats(text: str | None) -> tuple[str, ...]:

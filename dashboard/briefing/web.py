@@ -3,35 +3,26 @@
 Only analysts (dashboard.access: `export`). Every input is checked before anything runs: the
 format against the list, the week's spelling and that it has begun, the region's code and
 that it lies in the caller's scope (data_access.scope). A refusal is a short Chinese message
-with 400, 403 or 404. Every request is audited with its real outcome, and a file leaves only
-once its `export` row is written (if the audit log cannot be written, no file: 503).
+with 400, 403 or 404. The request never makes the file (docs/briefing.md "Built off the web
+tier"): a built one is served at once; otherwise it is queued for the scheduler's worker and
+the answer is 202 with a sentence to come back (audited `briefing_request`). Every request is
+audited with its real outcome, and a file leaves only once its `export` row is written (if the
+audit log cannot be written, no file: 503).
 """
 from __future__ import annotations
-
-import datetime as dt
 
 from flask import Blueprint, Response, request
 
 from data_access import DatabaseError, RegionError
 from data_access import briefing as data
-from data_access.cache import remember
 from data_access.scope import resolve
 
 from .. import access, auth, runtime
+from . import jobs
 
 bp = Blueprint("briefing", __name__)
-FORMATS = ("docx", "xlsx", "pdf")
-# A week's report and files are kept this long: a complete week no longer changes, and
-# the same leader clicking Word then PDF should not wait twice.
-CACHE_SECONDS = 600
-
-
-def report_for(scope, code: str, week: data.Week, now: dt.datetime) -> dict:
-    """The week's report, shared by the page's preview and its downloads (one per cache bucket)."""
-    def compute():
-        with runtime.engine().connect() as conn:
-            return data.report(conn, scope, code, week, now)
-    return remember(f"briefing-report-{week.label}", scope.code, code, now, CACHE_SECONDS, compute)
+FORMATS, MEDIA_TYPES = jobs.FILE_FORMATS, jobs.MEDIA_TYPES
+QUEUED = "周报文件正在后台生成，请稍候再试（约半分钟；可在周报页面查看进度）。"
 
 
 def _refuse(message: str, status: int) -> Response:
@@ -46,7 +37,6 @@ def _refused(message: str, status: int) -> Response:
 @bp.get("/briefing/download")
 @access.route("export", audit="export")
 def download():
-    from .files import MEDIA_TYPES, from_report  # the writers load on the first download
     fmt = request.args.get("format", "")
     if fmt not in FORMATS:
         return _refused("格式应为 docx、xlsx 或 pdf", 400)
@@ -58,12 +48,15 @@ def download():
         scope = runtime.scope()
         with runtime.engine().connect() as conn:
             region = resolve(conn, scope, request.args.get("region") or runtime.setting("DEFAULT_REGION"))
-        report = report_for(scope, region.code, week, now)
-
-        def make():
-            b, files, _ = from_report(report, now, (fmt,))
-            return {"name": b.filename(fmt), "body": files[fmt]}
-        got = remember(f"briefing-{fmt}-{week.label}", scope.code, region.code, now, CACHE_SECONDS, make)
+            got = jobs.ready_file(conn, region.code, week, fmt, now)
+        if got is None:
+            with runtime.engine().begin() as conn:  # the request and its audit row commit together
+                queued = jobs.request(conn, region.code, week, (fmt,), now, auth.current().name)
+                auth.audit_in(conn, "briefing_request", target=request.full_path[:500],
+                              detail={"region": region.code, "week": week.label, "format": fmt,
+                                      "build": queued.get(fmt)})
+            return Response(QUEUED, status=202, mimetype="text/plain",
+                            headers={"Cache-Control": "no-store", "Retry-After": "10"})
     except data.WeekError as exc:
         return _refused(str(exc), exc.status)
     except RegionError as exc:
@@ -72,8 +65,9 @@ def download():
         return _refused("数据库暂时不可用，请稍后再试。", 503)
     try:
         auth.audited("export", target=request.full_path[:500],
-                     detail={"region": region.code, "week": week.label, "format": fmt, "file": got["name"]})
+                     detail={"region": region.code, "week": week.label, "format": fmt, "file": got.filename,
+                             "sha256": got.sha256})
     except auth.AuditUnavailable as exc:
         return _refuse(exc.message, 503)
-    return Response(got["body"], mimetype=MEDIA_TYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{got["name"]}"', "Cache-Control": "private, no-store"})
+    return Response(got.body, mimetype=MEDIA_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{got.filename}"', "Cache-Control": "private, no-store"})
