@@ -60,7 +60,7 @@ def grid_page(chain, profile: dict, summary: dict, as_of):
         dbc.Row([
             dbc.Col(_recent("近30日事件", "grid-recent-incidents", ["时间", "类别", "事件", "状态"], [
                 [fmt.stamp(i["reported_at"]), i["category"],
-                 html.Span([i["title"], html.Br(), html.Small(
+                 html.Span([html.Span(i["title"], className="incident-title"), html.Br(), html.Small(
                      i["case_code"] + (f" · 同一事件{i['case_reports']}份报告" if i.get("case_reports", 1) > 1 else ""),
                      className="text-muted case-code")]),
                  html.Span("超期" if i["overdue"] else STATUS.get(i["status"], i["status"]),

@@ -16,12 +16,13 @@ import time
 import pytest
 from sqlalchemy import create_engine, func, insert, select, text
 
-from data_access import sessions
+from data_access import briefing_builds, sessions
 from data_access.schema import app_session, audit_log, grid_worker, incident, region
 from dashboard import create_app
 
 from . import dashcall
 from .conftest import KIOSK_TOKEN, TEST_PASSWORD, copy_sqlite, now, sign_in
+from .test_briefing import _built
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 WEEK = "2026-W46"
@@ -130,7 +131,7 @@ def test_hard002_no_audit_no_unmask_no_export(writable_url, engine):
     # With the log writable again, both acts happen and are recorded.
     r = dashcall.call(leader, app, key, [1], [w.id, "联系处置事件#12"])
     assert w.phone in r.get_data(as_text=True)
-    assert analyst.get(f"/briefing/download?region=450800&week={WEEK}&format=xlsx").data.startswith(b"PK")
+    assert _built(analyst, app, f"/briefing/download?region=450800&week={WEEK}&format=xlsx").data.startswith(b"PK")
 
 
 # 3 ------------------------------------------------------------------------------------------
@@ -317,7 +318,9 @@ def test_hard008_excel_cells_never_carry_formulas(writable_url, engine):
         app = create_app({"DATABASE_URL": writable_url})
         c = app.server.test_client()
         assert sign_in(c, "city_analyst").status_code == 302
-        r = c.get(f"/briefing/download?region=450800&week={WEEK}&format=xlsx")
+        with eng.begin() as conn:  # a file another test built before the hostile row existed
+            briefing_builds.forget(conn, "450800", WEEK)
+        r = _built(c, app, f"/briefing/download?region=450800&week={WEEK}&format=xlsx")
         assert r.status_code == 200
         wb = load_workbook(io.BytesIO(r.data))
         cells = [cell for ws in wb for row in ws.iter_rows() for cell in row if cell.value is not None]

@@ -233,7 +233,8 @@ def test_xss001_stored_payloads_show_as_text_and_never_run(dash_duo, xss_db):
     # 一格一档: recent incidents and appeals, workers (masked names), key persons by category,
     # the emergency reason.
     _visit(dash_duo, f"/grid/{planted['grid']}", "#grid-workers")
-    incidents = _texts(dash_duo, "#grid-recent-incidents tbody tr td:nth-child(3)")
+    # The title's own element: the cell also carries its case code (一事一码) under it.
+    incidents = _texts(dash_duo, "#grid-recent-incidents tbody tr td:nth-child(3) .incident-title")
     assert len(incidents) == 20 and set(incidents) <= set(PAYLOADS), incidents[:3]
     appeals = _texts(dash_duo, "#grid-recent-appeals tbody tr td:nth-child(3)")
     assert len(appeals) == 20 and set(appeals) <= set(PAYLOADS), appeals[:3]

@@ -29,8 +29,11 @@ MEDIA_TYPES = {"docx": "application/vnd.openxmlformats-officedocument.wordproces
                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "pdf": "application/pdf"}
 
-# A running week's build is reused this long (its figures move); a complete week's for good.
+# A running week's build is reused this long (its figures move). A complete week's for a day:
+# the source systems still correct settled rows (a re-categorised ticket, a deleted fake patrol;
+# the rollups' reconciler re-derives them), and a correction must reach the briefing too.
 FRESH_SECONDS = 600
+COMPLETE_FRESH_SECONDS = 86400
 MAX_ATTEMPTS = 3  # a build whose worker died this many times is given up
 KEEP_DAYS = 98  # built files kept: the page offers the last 12 weeks
 PREBUILD_FORMATS = ("preview", *FILE_FORMATS)
@@ -41,8 +44,11 @@ GATHERED, WRITTEN = 55, 95
 
 def since(week: data.Week, now: dt.datetime) -> dt.datetime:
     """The oldest as_of a build may have to answer a request at `now`: a complete week's files
-    made after it ended never change; a running week's are fresh for FRESH_SECONDS."""
-    return week.end if week.complete(now) else now - dt.timedelta(seconds=FRESH_SECONDS)
+    made after it ended serve for COMPLETE_FRESH_SECONDS (then a request builds them again, so a
+    late correction reaches them within a day); a running week's for FRESH_SECONDS."""
+    if week.complete(now):
+        return max(week.end, now - dt.timedelta(seconds=COMPLETE_FRESH_SECONDS))
+    return now - dt.timedelta(seconds=FRESH_SECONDS)
 
 
 def preview_json(b: content.Briefing) -> str:

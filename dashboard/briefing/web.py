@@ -51,16 +51,21 @@ def download():
             got = jobs.ready_file(conn, region.code, week, fmt, now)
         if got is None:
             with runtime.engine().begin() as conn:  # the request and its audit row commit together
-                queued = jobs.request(conn, region.code, week, (fmt,), now, auth.current().name)
-                auth.audit_in(conn, "briefing_request", target=request.full_path[:500],
-                              detail={"region": region.code, "week": week.label, "format": fmt,
-                                      "build": queued.get(fmt)})
+                # The audit row first: when it cannot be written (the log locked), nothing is queued.
+                try:
+                    auth.audit_in(conn, "briefing_request", target=request.full_path[:500],
+                                  detail={"region": region.code, "week": week.label, "format": fmt})
+                except DatabaseError:
+                    raise auth.AuditUnavailable() from None
+                jobs.request(conn, region.code, week, (fmt,), now, auth.current().name)
             return Response(QUEUED, status=202, mimetype="text/plain",
                             headers={"Cache-Control": "no-store", "Retry-After": "10"})
     except data.WeekError as exc:
         return _refused(str(exc), exc.status)
     except RegionError as exc:
         return _refused(str(exc), exc.status)
+    except auth.AuditUnavailable as exc:
+        return _refuse(exc.message, 503)
     except DatabaseError:
         return _refused("数据库暂时不可用，请稍后再试。", 503)
     try:
