@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.engine import Connection
 
-from . import quality, rollups
+from . import quality, regions, rollups
 from .metrics import key_people
 from .privacy import mask_name, mask_text
 from .schema import appeal, assessment_weights, grid_worker, incident, key_person, patrol, region
@@ -257,15 +257,6 @@ def _grids(conn, r: Region) -> list[dict]:
     return [{"code": c, "name": n, "village": v, "township": t} for c, n, v, t in rows]
 
 
-def _names(conn, codes) -> dict:
-    codes = sorted({c for c in codes if c})
-    out: dict = {}
-    for i in range(0, len(codes), 500):
-        out.update(conn.execute(select(region.c.code, region.c.name)
-                                .where(region.c.code.in_(codes[i:i + 500]))).all())
-    return out
-
-
 def _incident_counts(conn, r: Region, p: Month) -> dict:
     joined, located = in_region(incident, r)
     stmt = (select(incident.c.grid_code, func.count(), func.count().filter(_cleared_same_day(p)),
@@ -466,7 +457,7 @@ def assess(conn: Connection, scope: Scope, code, month: Month, weights: Weights)
         c["days"] = len(days)
         c["grids"] = 1
         per_grid[g["code"]] = c
-    names = _names(conn, [g["village"] for g in grids] + [g["township"] for g in grids])
+    names = regions.names(conn, [g["village"] for g in grids] + [g["township"] for g in grids])
     units = {"village": {}, "township": {}}
     for g in grids:
         for level in ("village", "township"):
@@ -549,7 +540,7 @@ def evidence(conn: Connection, scope: Scope, kind: str, ident, indicator: str, m
     r, who = subject_region(conn, scope, kind, ident)
     t = weights.thresholds
     days = month.days
-    names = _names(conn, [g["code"] for g in _grids(conn, r)])
+    names = regions.names(conn, [g["code"] for g in _grids(conn, r)])
     title = f"{who['name']} · {INDICATOR_NAMES[indicator]} · {month.label}"
     if indicator in ("patrol_coverage", "patrol_regularity"):
         covered: dict[str, set] = {}

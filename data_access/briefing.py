@@ -160,15 +160,6 @@ def _grouped(conn: Connection, table, r: Region, where: list, columns: list, by_
     return out
 
 
-def _names(conn: Connection, codes) -> dict:
-    codes = sorted({c for c in codes if c})
-    out: dict = {}
-    for i in range(0, len(codes), 500):
-        out.update(conn.execute(select(region.c.code, region.c.name)
-                                .where(region.c.code.in_(codes[i:i + 500]))).all())
-    return out
-
-
 # --- incidents ---------------------------------------------------------------------------
 
 def incident_week(conn: Connection, scope: Scope, code: str | None, span: Span, days=None) -> dict:
@@ -362,7 +353,7 @@ def warning_list(conn: Connection, scope: Scope, code: str | None, span: Span,
         .order_by(warning.c.created_at, warning.c.id)).all()
     rows = sorted(rows, key=lambda w: (rank.get(w.level, 9), w.created_at, w.id))[:limit]
     depth = {"city": 0, "county": 1, "township": 2, "village": 3, "grid": 4}[r.level]
-    names = _names(conn, {c for w in rows for c in (w.county_code, w.township_code, w.village_code)})
+    names = regions.names(conn, {c for w in rows for c in (w.county_code, w.township_code, w.village_code)})
     out = []
     for w in rows:
         chain = [names.get(c, c) for c in (w.county_code, w.township_code, w.village_code)[depth:] if c]

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from . import metrics, opinion_readings, quality, regions
 from .opinion_readings import place_names  # noqa: F401 - also the backfill's place dictionary
 from .privacy import mask_text
-from .schema import appeal, appeal_reading, region
+from .schema import appeal, appeal_reading
 from .scope import Scope, child_column, in_region, resolve
 from .stats import log_odds_z, poisson_tail
 from .timeutil import day_start, local_date, local_day
@@ -440,7 +440,7 @@ _BELOW = {"city": ("county_code", "township_code", "village_code", "grid_code"),
 def _shown(conn: Connection, r, now: dt.datetime, rows) -> list[dict]:
     """Rows as the list shows them: labels read where NULL, place below the region, text masked.
     No citizen_hash leaves here."""
-    names = _names(conn, {c for row in rows for c in (row.county_code, row.township_code,
+    names = regions.names(conn, {c for row in rows for c in (row.county_code, row.township_code,
                                                        row.village_code, row.grid_code)})
     read = _lazy_read(conn)
     out = []
@@ -528,10 +528,3 @@ def behind(conn: Connection, scope: Scope, code: str | None, now: dt.datetime, t
         if ok:
             keep.append(row)
     return {"total": len(keep), "rows": _shown(conn, r, now, keep[:limit])}
-
-
-def _names(conn: Connection, codes: set) -> dict:
-    codes = sorted(c for c in codes if c)
-    if not codes:
-        return {}
-    return dict(conn.execute(select(region.c.code, region.c.name).where(region.c.code.in_(codes))).all())

@@ -61,3 +61,13 @@ def grid_count(conn: Connection, scope: Scope, code: str | None, by_child: bool 
         return {}
     col = level_column(region, r.child_level)
     return dict(conn.execute(select(col, func.count()).where(*where).group_by(col)).all())
+
+
+def names(conn: Connection, codes) -> dict:
+    """{code: name} of these region codes (unknown and empty ones left out), read in chunks."""
+    codes = sorted({c for c in codes if c})
+    out: dict = {}
+    for i in range(0, len(codes), 500):
+        out.update(conn.execute(select(region.c.code, region.c.name)
+                                .where(region.c.code.in_(codes[i:i + 500]))).all())
+    return out
