@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from . import quality
 from .privacy import mask_id_number, mask_name, mask_phone, mask_text
 from .regions import breadcrumb
-from .schema import appeal, enterprise, grid_worker, household, incident, key_person, person, visit
+from .schema import appeal, enterprise, grid_worker, household, incident, inspection, key_person, person, visit
 from .scope import NotInScope, Region, RegionError, Scope, in_region, resolve, unknown
 from .vocabulary import INCIDENT_STATUS_NAMES, UNCLASSIFIED_TOPIC
 from .vocabulary import WORKER_ROLE_NAMES as ROLE_NAMES
@@ -151,6 +151,22 @@ def _incidents_near(conn: Connection, grid: Region, lon, lat, now: dt.datetime, 
             for i in rows]
 
 
+def _inspections(conn: Connection, enterprise_id: int, grid: Region, now: dt.datetime) -> list[dict]:
+    """检查记录: the enterprise's inspections, newest first; bad rows (another grid, no or a future
+    time, rectified before inspected) left out, a rectification after `now` not yet done."""
+    rows = conn.execute(
+        select(inspection.c.inspected_at, inspection.c.inspector, inspection.c.result, inspection.c.findings,
+               inspection.c.rectified_at)
+        .where(inspection.c.enterprise_id == enterprise_id, inspection.c.grid_code == grid.code,
+               inspection.c.village_code == grid.village_code, inspection.c.township_code == grid.township_code,
+               inspection.c.county_code == grid.county_code, quality.register_ok(inspection, now))
+        .order_by(inspection.c.inspected_at.desc(), inspection.c.id.desc()).limit(LIMIT)).all()
+    return [{"inspected_at": i.inspected_at, "inspector": mask_name(i.inspector) or "—", "result": i.result or "—",
+             "findings": mask_text(i.findings),
+             "rectified_at": i.rectified_at if i.rectified_at is not None and i.rectified_at <= now else None}
+            for i in rows]
+
+
 def _frame(conn: Connection, scope: Scope, grid: Region) -> dict:
     return {"grid_code": grid.code, "grid_name": grid.name, "chain": _chain(conn, scope, grid),
             "workers": _workers(conn, grid)}
@@ -198,6 +214,7 @@ def enterprise_file(conn: Connection, scope: Scope, raw_id, now: dt.datetime) ->
             "employees": row.employees, "tags": tag_list(row.risk_tags),
             "contact_name": mask_name(row.contact_name), "contact_phone": mask_phone(row.contact_phone),
             "last_inspected_at": inspected, "inspection_result": row.inspection_result if inspected else None,
+            "inspections": _inspections(conn, row.id, grid, now),
             "inspection_overdue": inspected is None or (now - inspected).days > (
                 90 if tag_list(row.risk_tags) else 365),
             "safety_incidents": _incidents_near(conn, grid, row.lon, row.lat, now, 365, SAFETY_CATEGORIES),

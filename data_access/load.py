@@ -143,7 +143,8 @@ def city_rows(conn: Connection) -> dict[str, list[dict]]:
     r = schema.region
     regions = [dict(row._mapping) for row in conn.execute(
         select(r.c.code, r.c.name, r.c.level, r.c.village_code, r.c.township_code, r.c.county_code,
-               r.c.is_urban, r.c.households, r.c.lon, r.c.lat).order_by(r.c.code))]
+               r.c.is_urban, r.c.households, r.c.lon, r.c.lat, r.c.geometry)  # new points stay inside their grid
+        .order_by(r.c.code))]
     workers = [dict(row._mapping) for row in conn.execute(
         select(schema.grid_worker.c.id, schema.grid_worker.c.grid_code).order_by(schema.grid_worker.c.id))]
     kp = schema.key_person

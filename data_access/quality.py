@@ -11,10 +11,12 @@ import datetime as dt
 from sqlalchemy import and_, exists, func, not_, or_, select
 from sqlalchemy.engine import Connection
 
-from .schema import appeal, enterprise, household, incident, organization, patrol, person, place, region
+from .schema import (appeal, enterprise, household, incident, inspection, organization, patrol, person, place,
+                     region)
 
 _dup = incident.alias("dup")
 _home = household.alias("home")
+_firm = enterprise.alias("firm")
 
 
 def _before(later, earlier):
@@ -76,6 +78,15 @@ RULES = {
         "unknown_grid": lambda now: _unknown_grid(organization),
         "missing_point": lambda now: _no_point(organization),
     }),
+    # 检查记录: an inspection belongs to an enterprise of its own grid, like a resident to a household.
+    "inspection": (inspection.c.inspected_at, {
+        "unknown_grid": lambda now: _unknown_grid(inspection),
+        "unknown_enterprise": lambda now: not_(exists().where(
+            _firm.c.id == inspection.c.enterprise_id, _firm.c.grid_code == inspection.c.grid_code)),
+        "missing_time": lambda now: inspection.c.inspected_at.is_(None),
+        "future_time": lambda now: inspection.c.inspected_at > now,
+        "rectified_before_inspected": lambda now: _before(inspection.c.rectified_at, inspection.c.inspected_at),
+    }),
 }
 
 
@@ -86,13 +97,14 @@ def _no_point(table):
 
 def register_ok(table, now: dt.datetime):
     """Register rows the files show (grid checks come from the scope join): a resident must
-    belong to a household of the same grid, an enterprise's inspection must have happened."""
+    belong to a household of the same grid, an enterprise's inspection must have happened; an
+    inspection record must also belong to an enterprise of its grid and be rectified after it."""
     if table is person:
         return not_(RULES["person"][1]["unknown_household"](now))
     if table is household:
         return not_(RULES["household"][1]["bad_members"](now))
-    if table is enterprise:
-        return not_(RULES["enterprise"][1]["future_time"](now))
+    if table is enterprise:  # never inspected is a fact to show, not a bad row (NULL > now is NULL)
+        return or_(enterprise.c.last_inspected_at.is_(None), not_(RULES["enterprise"][1]["future_time"](now)))
     return and_(*[not_(pred(now)) for kind, pred in RULES[table.name][1].items() if kind != "unknown_grid"])
 
 
@@ -133,7 +145,7 @@ def closed_at_now(now: dt.datetime):
 
 
 _TABLES = {"incident": incident, "patrol": patrol, "appeal": appeal, "household": household, "person": person,
-           "enterprise": enterprise, "place": place, "organization": organization}
+           "enterprise": enterprise, "place": place, "organization": organization, "inspection": inspection}
 # Samples show no personal data (names, ID numbers, phones, addresses stay out).
 _SHOW = {"incident": ("id", "source", "source_ref", "grid_code", "reported_at", "closed_at", "title"),
          "patrol": ("id", "grid_code", "worker_id", "started_at", "ended_at"),
@@ -142,7 +154,8 @@ _SHOW = {"incident": ("id", "source", "source_ref", "grid_code", "reported_at", 
          "person": ("id", "household_id", "grid_code", "age_band"),
          "enterprise": ("id", "grid_code", "kind", "last_inspected_at"),
          "place": ("id", "grid_code", "kind", "lon", "lat"),
-         "organization": ("id", "grid_code", "kind", "lon", "lat")}
+         "organization": ("id", "grid_code", "kind", "lon", "lat"),
+         "inspection": ("id", "enterprise_id", "grid_code", "inspected_at", "result", "rectified_at")}
 
 
 def _claims(table, scope):

@@ -298,7 +298,23 @@ organization = Table(
     Index("ix_organization_grid", "grid_code"),
 )
 
-REGISTER_TABLES = (household, person, enterprise, place, organization)
+# 检查记录: every safety inspection of an enterprise; the newest is the enterprise row's
+# last_inspected_at / inspection_result. Located like its enterprise (same four codes).
+inspection = Table(
+    "inspection", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("enterprise_id", Integer),
+    *_ancestors(),
+    Column("inspected_at", UTCDateTime),
+    Column("inspector", Text),  # PII: the lead inspector's name
+    Column("result", Text),  # 合格, 限期整改, 停产整顿
+    Column("findings", Text),  # problems found, "；"-separated; NULL when none
+    Column("rectified_at", UTCDateTime),  # when the problems were verified fixed; NULL: not (yet)
+    Index("ix_inspection_enterprise", "enterprise_id", "inspected_at"),
+    Index("ix_inspection_inspected", "inspected_at"),
+)
+
+REGISTER_TABLES = (household, person, enterprise, place, organization, inspection)
 
 SHARED_TABLES = (region, grid_worker, incident, patrol, key_person, visit, appeal,
                  wechat_group, grid_state, *REGISTER_TABLES)

@@ -6,7 +6,8 @@ CREATE ROLE redgrid_app LOGIN PASSWORD :app_password;
 CREATE ROLE redgrid_ro NOLOGIN;
 GRANT CONNECT ON DATABASE governance TO redgrid_app, redgrid_ro;
 GRANT USAGE ON SCHEMA public TO redgrid_app, redgrid_ro;
-GRANT SELECT ON region, grid_worker, incident, patrol, key_person, visit, appeal, wechat_group, grid_state
+GRANT SELECT ON region, grid_worker, incident, patrol, key_person, visit, appeal, wechat_group, grid_state,
+    household, person, enterprise, place, organization, inspection  -- the register (docs/schema.md)
     TO redgrid_app, redgrid_ro;
 -- The dashboard-owned tables: created and migrated by their owner before the app starts
 -- (`python -m dashboard migrate --db URL`, Alembic, data_access/migrations); the app only

@@ -9,10 +9,15 @@ from data_access.vocabulary import ACCOUNT_ROLE_NAMES as ROLE_NAMES
 
 from . import fmt
 
+# Every table and kind of data_access.quality.RULES (tests/test_admin.py checks none is missing).
 KIND_NAMES = {"unknown_grid": "网格不存在或上级不符", "missing_time": "缺少时间", "future_time": "时间在未来",
               "closed_before_reported": "办结早于上报", "ended_before_started": "结束早于开始",
-              "resolved_before_received": "办结早于受理", "duplicate": "重复记录"}
-TABLE_NAMES = {"incident": "事件", "patrol": "巡查", "appeal": "诉求"}
+              "resolved_before_received": "办结早于受理", "duplicate": "重复记录",
+              "bad_members": "成员数无效", "unknown_household": "所属户不存在或不在同一网格",
+              "missing_point": "缺少坐标或坐标无效", "unknown_enterprise": "所属企业不存在或不在同一网格",
+              "rectified_before_inspected": "整改早于检查"}
+TABLE_NAMES = {"incident": "事件", "patrol": "巡查", "appeal": "诉求", "household": "户", "person": "人员",
+               "enterprise": "企业", "place": "场所", "organization": "组织", "inspection": "检查记录"}
 
 
 def _table(head, rows, id_):

@@ -69,6 +69,23 @@ def _incidents(title: str, id_: str, incidents: list[dict]):
                   [[fmt.stamp(i["reported_at"]), i["category"], i["title"], i["status"]] for i in incidents])
 
 
+RESULT_COLORS = {"合格": "success", "限期整改": "warning", "停产整顿": "danger"}
+
+
+def _rectified(i: dict) -> str:
+    if i["result"] == "合格":
+        return "—"
+    return f"已整改（{fmt.stamp(i['rectified_at'])}）" if i["rectified_at"] else "待复查"
+
+
+def _inspections(inspections: list[dict]):
+    return _table("安全检查记录", "file-inspections", ["检查时间", "检查人", "结果", "发现问题", "整改复查"],
+                  [[fmt.stamp(i["inspected_at"]), i["inspector"],
+                    dbc.Badge(i["result"], color=RESULT_COLORS.get(i["result"], "light"),
+                              text_color=None if i["result"] in RESULT_COLORS else "dark"),
+                    i["findings"] or "—", _rectified(i)] for i in inspections], "无检查记录")
+
+
 def _residents(title: str, id_: str, people: list[dict], empty: str):
     return _table(title, id_, ["姓名", "关系", "年龄段", "身份证号", "电话", "标签"], [
         [dcc.Link(p["name"] or "—", href=f"/person/{p['id']}", id=f"file-person-{p['id']}"), p["relation"],
@@ -139,6 +156,7 @@ def enterprise_page(data: dict, unmask=None):
         dbc.Row([_fact("最近检查", html.Span(inspection, className="text-danger fw-bold"
                                              if data["inspection_overdue"] else None), "file-inspection", long=True)],
                 className="g-2"),
+        dbc.Row([dbc.Col(_inspections(data["inspections"]))], className="mt-2 g-2"),
         dbc.Row([dbc.Col(_incidents("安全生产与消防事件（约100米内，近一年）", "file-safety",
                                     data["safety_incidents"]), lg=4),
                  dbc.Col(_incidents("周边事件（约100米内，近90天）", "file-incidents", data["incidents"]), lg=4),

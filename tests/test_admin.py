@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from data_access import quality
 from data_access.schema import audit_log, grid_worker, region
+from layouts import admin as admin_view
 
 from . import dashcall
 from .conftest import KIOSK_TOKEN, now, sign_in
@@ -87,3 +88,28 @@ def test_adm002_unmask_with_reason_and_audit(app, engine):
     assert ("town_duty", f"grid_worker:{mine.id}", "联系处置事件#12", True) in [tuple(r) for r in granted]
     assert any(r.actor == "town_duty" and r.target == f"grid_worker:{theirs.id}" and not r.ok for r in rows)
     assert any(r.actor == "city_analyst" and not r.ok for r in rows)
+
+
+def _texts(component) -> list[str]:
+    """Every text a Dash component tree shows (strings among its children)."""
+    if isinstance(component, str):
+        return [component]
+    if isinstance(component, (list, tuple)):
+        return [t for c in component for t in _texts(c)]
+    children = getattr(component, "children", None)
+    return [] if children is None else _texts(children)
+
+
+def test_adm003_every_bad_row_kind_has_a_chinese_label():
+    """A table or kind added to quality.RULES without a label would show its English key."""
+    chinese = re.compile(r"^[\u4e00-\u9fff]+$")
+    for table, (_, kinds) in quality.RULES.items():
+        assert chinese.match(admin_view.TABLE_NAMES.get(table, "")), table
+        for kind in kinds:
+            assert chinese.match(admin_view.KIND_NAMES.get(kind, "")), (table, kind)
+    # As the page shows them: every cell of the quality table in Chinese or a number.
+    counts = {t: {k: 3 for k in kinds} for t, (_, kinds) in quality.RULES.items()}
+    shown = _texts(admin_view.quality_section(counts, {}))
+    assert len(shown) == 3 * sum(len(k) for k in counts.values()) + 3
+    assert not [t for t in shown if re.search(r"[A-Za-z_]", t)]
+    assert "户" in shown and "所属户不存在或不在同一网格" in shown and "检查记录" in shown

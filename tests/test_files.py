@@ -3,16 +3,20 @@ scoped (a forged id answers like an unknown one), masked for every role, unmaske
 permitted role with a reason, audited; and a person in Chromium from a grid to a person's file."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
-from sqlalchemy import func, select
+import shapely
+from sqlalchemy import func, select, text
 
 from data_access import files, quality
 from data_access.engine import make_engine
-from data_access.schema import (appeal, audit_log, enterprise, household, key_person, organization, person, place,
-                                region)
+from data_access.schema import (appeal, audit_log, enterprise, household, incident, key_person, organization,
+                                person, place, region)
 from dashboard import create_app
 
 from . import dashcall
@@ -107,8 +111,10 @@ def test_fil002_residents_key_persons_and_appeals_link(conn):
 
 def test_fil003_register_bad_rows_are_counted(conn):
     counts = quality.bad_row_counts(conn, now())
-    for table in ("household", "person", "enterprise", "place", "organization"):
+    for table in ("household", "person", "enterprise", "place", "organization", "inspection"):
         assert table in counts
+    # 检查记录: each kind of bad row is there (an enterprise's spoiled grid or future date lends its rows).
+    assert all(n > 0 for n in counts["inspection"].values()), counts["inspection"]
     assert counts["household"]["unknown_grid"] > 0 and counts["enterprise"]["unknown_grid"] > 0
     assert counts["person"]["unknown_household"] > 0
     assert counts["enterprise"]["future_time"] > 0
@@ -125,10 +131,15 @@ def test_fil003_register_bad_rows_are_counted(conn):
     from data_access.scope import Scope
     scoped = quality.scoped_counts(conn, Scope(town, "township"), now())
     assert scoped["household"]["unknown_grid"] <= counts["household"]["unknown_grid"]
-    for table in ("household", "person", "enterprise"):
+    for table in ("household", "person", "enterprise", "inspection"):
         for kind, n in counts[table].items():
             for row in quality.samples(conn, Scope("450800", "city"), now(), table, kind) if n else []:
-                assert not {"name", "phone", "id_number", "address", "contact_phone"} & set(row)
+                assert not {"name", "phone", "id_number", "address", "contact_phone", "inspector"} & set(row)
+    # And one inspection rule recounted: no enterprise with this id in the row's grid.
+    firms = {tuple(r) for r in conn.execute(select(enterprise.c.id, enterprise.c.grid_code))}
+    orphans = sum(1 for pair in conn.execute(text("SELECT enterprise_id, grid_code FROM inspection")).all()
+                  if tuple(pair) not in firms)
+    assert orphans == counts["inspection"]["unknown_enterprise"]
 
 
 # --- the files: scope, masking, unmasking -----------------------------------------------------
@@ -226,6 +237,156 @@ def test_fil006_unmask_needs_a_role_and_a_reason_and_is_audited(app, engine, pic
     assert any(a == "town_duty" and t == theirs and not ok for a, t, _, ok in rows)
     assert any(a == "town_duty" and t == subject and not ok for a, t, _, ok in rows)  # the short reason
     assert any(a == "city_analyst" and not ok for a, t, _, ok in rows)
+
+
+# --- 检查记录: an enterprise's inspections --------------------------------------------------------
+
+CODES = ["grid_code", "village_code", "township_code", "county_code"]
+
+
+def _read(conn, sql: str, times=()) -> pd.DataFrame:
+    """Raw rows into pandas (no data_access code): times as UTC timestamps on both databases."""
+    df = pd.read_sql(text(sql), conn)
+    for col in times:
+        df[col] = pd.to_datetime(df[col], utc=True)
+    return df
+
+
+def _inspections_read(conn, t: dt.datetime) -> pd.DataFrame:
+    """Inspections as a file may show them at `t`: of a known enterprise in the same grid (itself
+    in a known grid), inspected by `t`, not rectified before inspected."""
+    ins = _read(conn, "SELECT id, enterprise_id, grid_code, village_code, township_code, county_code, inspected_at, "
+                "inspector, result, findings, rectified_at FROM inspection", ("inspected_at", "rectified_at"))
+    firms = _read(conn, "SELECT e.id AS enterprise_id, e.grid_code, e.village_code, e.township_code, e.county_code "
+                  "FROM enterprise e JOIN region g ON g.code = e.grid_code AND g.level = 'grid' "
+                  "AND g.village_code = e.village_code AND g.township_code = e.township_code "
+                  "AND g.county_code = e.county_code")
+    ins = ins.merge(firms, on=["enterprise_id", *CODES])
+    ts = pd.Timestamp(t)
+    early = ins.rectified_at.notna() & (ins.rectified_at < ins.inspected_at)
+    return ins[ins.inspected_at.notna() & (ins.inspected_at <= ts) & ~early]
+
+
+def test_fil008_inspection_history_agrees_with_the_register(conn):
+    """The newest inspection of every enterprise is its row's last_inspected_at and result; the
+    history is about quarterly with a risk tag, yearly without, over two years."""
+    t = pd.Timestamp(now())
+    good = _inspections_read(conn, now())
+    ent = _read(conn, "SELECT id, risk_tags, last_inspected_at, inspection_result FROM enterprise",
+                ("last_inspected_at",))
+    ent = ent[ent.id.isin(set(_read(conn, "SELECT e.id FROM enterprise e JOIN region g ON g.code = e.grid_code "
+                                          "AND g.level = 'grid' AND g.village_code = e.village_code").id))]
+    ent = ent[ent.last_inspected_at.isna() | (ent.last_inspected_at <= t)]  # not a bad row itself
+    newest = good.sort_values(["inspected_at", "id"]).groupby("enterprise_id").tail(1).set_index("enterprise_id")
+    never = ent[ent.last_inspected_at.isna()]
+    assert len(never) > 0 and not set(never.id) & set(newest.index)  # never inspected: no history
+    done = ent[ent.last_inspected_at.notna()].set_index("id")
+    assert set(done.index) <= set(newest.index)
+    both = done.join(newest, how="inner")
+    assert len(both) == len(done) > 1000
+    assert (both.last_inspected_at == both.inspected_at).all()
+    assert (both.inspection_result == both.result).all()
+    # Believable: about quarterly with a risk tag, yearly without; two years back; mostly 合格.
+    good = good.merge(ent[["id", "risk_tags"]], left_on="enterprise_id", right_on="id", suffixes=("", "_e"))
+    good = good.sort_values(["enterprise_id", "inspected_at"])
+    gap = good.groupby("enterprise_id").inspected_at.diff().dt.days
+    risky = good.risk_tags.notna()
+    assert 75 <= gap[risky].median() <= 105 and 320 <= gap[~risky].median() <= 410
+    assert good.inspected_at.min() >= t - pd.Timedelta(days=731)
+    first = good.groupby("enterprise_id").agg(first=("inspected_at", "min"), risky=("risk_tags", "count"))
+    assert (first[first.risky > 0]["first"] < t - pd.Timedelta(days=600)).mean() > 0.6
+    assert 0.6 < (good.result == "合格").mean() < 0.9 and set(good.result) == {"合格", "限期整改", "停产整顿"}
+    # Findings go with a finding result; a 合格 is never "rectified"; a rectification comes after the
+    # inspection and before the next one.
+    assert (good.findings.notna() == (good.result != "合格")).all()
+    assert good[good.result == "合格"].rectified_at.isna().all()
+    nxt = good.groupby("enterprise_id").inspected_at.shift(-1)
+    fixed = good.rectified_at.notna()
+    assert fixed.sum() > 100 and (good.rectified_at[fixed] > good.inspected_at[fixed]).all()
+    assert (nxt[fixed].isna() | (good.rectified_at[fixed] < nxt[fixed])).all()
+
+
+def _expected_history(hist: pd.DataFrame, eid: int, t: dt.datetime, limit: int) -> list[tuple]:
+    rows = hist[hist.enterprise_id == eid].sort_values(["inspected_at", "id"], ascending=False).head(limit)
+    ts = pd.Timestamp(t)
+    return [(r.inspected_at.to_pydatetime(), r.inspector[0] + "*" * (len(r.inspector) - 1), r.result,
+             None if pd.isna(r.findings) else r.findings,
+             r.rectified_at.to_pydatetime() if pd.notna(r.rectified_at) and r.rectified_at <= ts else None)
+            for r in rows.itertuples()]
+
+
+def test_fil009_enterprise_file_lists_its_inspections(conn, city_scope, monkeypatch):
+    """The file's 检查记录 against a pandas read: newest first, bad rows out, nothing after `now`,
+    the inspector masked, at most files.LIMIT rows."""
+    raw = _read(conn, "SELECT id, enterprise_id, inspected_at, rectified_at, result FROM inspection",
+                ("inspected_at", "rectified_at"))
+    hist = _inspections_read(conn, now())
+    busiest = int(hist.enterprise_id.value_counts().idxmax())
+    early = raw[raw.rectified_at < raw.inspected_at].enterprise_id
+    untimed = raw[raw.inspected_at.isna()].enterprise_id
+    ahead = raw[raw.inspected_at > pd.Timestamp(now())].enterprise_id
+    picks = {"busiest": busiest}
+    for name, ids in (("early", early), ("untimed", untimed), ("ahead", ahead)):
+        ids = [int(i) for i in ids if i in set(hist.enterprise_id)]  # an enterprise whose file opens
+        assert ids, name
+        picks[name] = ids[0]
+    earlier = now() - dt.timedelta(days=200)
+    for name, eid in picks.items():
+        for t in (now(), earlier):
+            got = files.enterprise_file(conn, city_scope, eid, t)["inspections"]
+            want = _expected_history(_inspections_read(conn, t), eid, t, files.LIMIT)
+            assert [(i["inspected_at"], i["inspector"], i["result"], i["findings"], i["rectified_at"])
+                    for i in got] == want, (name, t)
+            assert all(i["inspected_at"] <= t for i in got)
+    assert len(files.enterprise_file(conn, city_scope, busiest, now())["inspections"]) >= 8
+    # The bad rows were there to be left out.
+    assert len(raw[raw.enterprise_id == picks["early"]]) > len(hist[hist.enterprise_id == picks["early"]])
+    # Replayed earlier, a later rectification is not done yet.
+    later_fix = raw[(raw.inspected_at <= pd.Timestamp(earlier)) & (raw.rectified_at > pd.Timestamp(earlier))]
+    assert len(later_fix)
+    monkeypatch.setattr(files, "LIMIT", 3)
+    got = files.enterprise_file(conn, city_scope, busiest, now())["inspections"]
+    assert [i["inspected_at"] for i in got] == [w[0] for w in _expected_history(hist, busiest, now(), 3)]
+
+
+def test_fil010_inspectors_are_masked_on_the_page(app, engine):
+    with engine.connect() as conn:
+        town = _towns(conn)[0]
+        hist = _inspections_read(conn, now())
+        eid = int(hist[hist.township_code == town].enterprise_id.value_counts().idxmax())
+        names = set(conn.execute(text("SELECT inspector FROM inspection WHERE enterprise_id = :e"), {"e": eid})
+                    .scalars())
+    assert len(names) >= 2 and all(len(n) >= 2 for n in names)
+    kiosk = app.server.test_client()
+    kiosk.get(f"/kiosk?token={KIOSK_TOKEN}")
+    leader = app.server.test_client()
+    sign_in(leader, "town_leader")
+    for client in (kiosk, leader):
+        page = _render(client, app, f"/enterprise/{eid}")
+        assert "file-inspections" in page and "安全检查记录" in page
+        assert not [n for n in names if n in page]
+        assert any(n[0] + "*" * (len(n) - 1) in page for n in names)
+        assert not PHONE.search(page) and not ID18.search(page)
+
+
+# --- points: inside their own grid ------------------------------------------------------------
+
+def test_fil011_register_points_lie_inside_their_grid(conn):
+    """Household, enterprise, place, organisation and incident points lie in their own grid's
+    polygon (rows of a known grid with a point; a spoiled row without a point is a bad row)."""
+    shapes = {code: shapely.from_geojson(geo) for code, geo in conn.execute(
+        select(region.c.code, region.c.geometry).where(region.c.level == "grid"))}
+    g = region.alias("g")
+    for table in (household, enterprise, place, organization, incident):
+        rows = conn.execute(
+            select(table.c.grid_code, table.c.lon, table.c.lat)
+            .join(g, (g.c.code == table.c.grid_code) & (g.c.level == "grid")
+                  & (g.c.village_code == table.c.village_code))
+            .where(table.c.lon.between(-180, 180), table.c.lat.between(-90, 90))).all()
+        assert len(rows) > 500, table.name
+        geoms = np.array([shapes[r.grid_code] for r in rows], dtype=object)
+        inside = shapely.contains_xy(geoms, np.array([r.lon for r in rows]), np.array([r.lat for r in rows]))
+        assert int((~inside).sum()) == 0, (table.name, int((~inside).sum()), len(rows))
 
 
 # --- in the browser ---------------------------------------------------------------------------

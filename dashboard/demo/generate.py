@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 
 from . import texts
 from .regions import build_regions
@@ -59,6 +60,13 @@ INCIDENTS_PER_GRID_DAY = 5000 / CITY_GRIDS
 APPEALS_PER_GRID_DAY = 3000 / CITY_GRIDS
 PATROLS_PER_GRID_DAY = 40000 / CITY_GRIDS
 BAD_ROW_SHARE = 0.005
+# A point drawn outside its own grid is drawn again (City._inside): this many times at the
+# full spread, then ever closer to the grid's centre, which lies inside it.
+INSIDE_TRIES = 12
+# 检查记录: two years of history; about quarterly with a risk tag, yearly without (mean days).
+INSPECTION_DAYS = 730
+INSPECTION_EVERY = {True: 90.0, False: 365.0}
+INSPECTORS_PER_TOWNSHIP = 6
 
 # Local-hour rhythm (Asia/Shanghai) and weekday factor (Mon..Sun).
 HOURLY = np.array([0.3, 0.2, 0.15, 0.1, 0.1, 0.2, 0.5, 1.0, 1.6, 1.9, 1.9, 1.6,
@@ -171,6 +179,7 @@ class City:
         # A few grids are patrolled badly: the blind spots.
         self.diligence = np.where(static.random(n) < 0.03, 0.08, static.uniform(0.85, 1.15, n))
         self.index = {str(c): i for i, c in enumerate(self.grid_code)}
+        self.towns = {t: i for i, t in enumerate(sorted(set(self.township.tolist())))}
         self.workers = workers if workers is not None else self._workers(static)
         self._index_workers()
         self.key_persons = key_persons if key_persons is not None else self._key_persons(static)
@@ -185,6 +194,9 @@ class City:
         # Extra reports of one event draw from their own streams: the other rows stay as they were.
         self.extra_rng = np.random.default_rng([seed, stream, 23])
         self.extra_text_rng = random.Random(seed * 7919 + stream + 23)
+        # Incident points moved inside their grid draw from their own stream too.
+        self.inside_rng = np.random.default_rng([seed, stream, 29])
+        self._shapes = None  # the grids' polygons, parsed when first needed
         self.last_extra_origin: dict[int, int] = {}  # extra report id -> the event's first report id
         self.next_id = {"incident": 1, "patrol": 1, "appeal": 1, "visit": 1}
         self.episodes = []  # (township, topic index, start, end, extra appeals per day)
@@ -282,19 +294,56 @@ class City:
         households' members sum to region.population."""
         pop = {r["code"]: int(r["population"]) for r in self.regions if r["level"] == "grid"}
         population = np.array([pop[str(c)] for c in self.grid_code], int)
-        hh = self._households(np.random.default_rng([self.seed, 31]), population)
+        fix = np.random.default_rng([self.seed, 37])  # points moved inside their grid
+        hh = self._households(np.random.default_rng([self.seed, 31]), population, fix)
         persons = self._persons(np.random.default_rng([self.seed, 32]), hh, end)
         out = {"household": hh["cols"], "person": persons,
-               "enterprise": self._enterprises(np.random.default_rng([self.seed, 33]), end),
-               **self._places_and_organizations(np.random.default_rng([self.seed, 34]))}
+               "enterprise": self._enterprises(np.random.default_rng([self.seed, 33]), end, fix),
+               **self._places_and_organizations(np.random.default_rng([self.seed, 34]), fix)}
         self._spoil_register(np.random.default_rng([self.seed, 35]), out, hh["sampled"], end)
+        # After the spoiling: an enterprise's inspections carry its codes and its latest date as written.
+        out["inspection"] = self._inspections(np.random.default_rng([self.seed, 36]), out["enterprise"], end)
         return out
 
-    def _point(self, rng, gi, spread=0.0015):
-        return ((self.lon[gi] + rng.normal(0, spread, len(gi))).round(5),
-                (self.lat[gi] + rng.normal(0, spread, len(gi))).round(5))
+    def _point(self, rng, gi, fix, spread=0.0015):
+        """Points around the grids' centres, inside each one's own grid (`fix` redraws those
+        that fell outside, so `rng` is drawn from exactly as before)."""
+        return self._inside(fix, gi, (self.lon[gi] + rng.normal(0, spread, len(gi))).round(5),
+                            (self.lat[gi] + rng.normal(0, spread, len(gi))).round(5), spread)
 
-    def _households(self, rng, population) -> dict:
+    def _grid_shapes(self):
+        """The grids' polygons (prepared), by grid index; None when the rows carry none."""
+        if self._shapes is None:
+            geo = [r.get("geometry") for r in self._grids()]
+            self._shapes = False  # rows without polygons: points stay as drawn
+            if geo and all(g is not None for g in geo):
+                self._shapes = shapely.from_geojson(np.asarray(geo, dtype=object))
+                shapely.prepare(self._shapes)
+        return None if self._shapes is False else self._shapes
+
+    def _inside(self, rng, gi, lon, lat, spread):
+        """The points outside their own grid drawn again around its centre from `rng`: for nearly
+        all a draw conditioned on lying inside; in the smallest grids ever narrower tries, last
+        the centre itself (the grid's label point, inside it)."""
+        shapes = self._grid_shapes()
+        if shapes is None or not len(gi):
+            return lon, lat
+        lon, lat = np.array(lon, float), np.array(lat, float)
+        out = np.flatnonzero(~shapely.contains_xy(shapes[gi], lon, lat))
+        for k in range(4 * INSIDE_TRIES):
+            if not len(out):
+                break
+            g = gi[out]
+            s = spread * 0.7 ** max(0, k + 1 - INSIDE_TRIES)
+            x = (self.lon[g] + rng.normal(0, s, len(out))).round(5)
+            y = (self.lat[g] + rng.normal(0, s, len(out))).round(5)
+            ok = shapely.contains_xy(shapes[g], x, y)
+            lon[out[ok]], lat[out[ok]] = x[ok], y[ok]
+            out = out[~ok]
+        lon[out], lat[out] = self.lon[gi[out]], self.lat[gi[out]]  # the centre is inside its grid
+        return lon, lat
+
+    def _households(self, rng, population, fix) -> dict:
         counts = self.households.astype(int)
         gi = np.repeat(np.arange(len(counts)), counts)
         n = len(gi)
@@ -320,7 +369,7 @@ class City:
         address = [f"{texts.ROADS[r]}{k}号{b}栋{un}单元{rm}室" if ur else f"{vn}{gp}组{k}号"
                    for r, k, b, un, rm, ur, vn, gp in zip(road.tolist(), num.tolist(), bldg.tolist(), unit.tolist(),
                                                           room.tolist(), urban.tolist(), vname, group.tolist())]
-        lon, lat = self._point(rng, gi)
+        lon, lat = self._point(rng, gi, fix)
         sampled = rng.random(n) < self.scale.person_share
         return {"cols": {"id": np.arange(1, n + 1), **self._location(gi), "address": address, "members": members,
                          "tags": tag_text, "lon": lon, "lat": lat},
@@ -411,7 +460,7 @@ class City:
                 "name": names, "id_number": id_numbers, "phone": phones, "age_band": bands.astype(object),
                 "tags": _join_tags(tags, n), "key_person_id": key_person_id, "citizen_hash": citizen_hash}
 
-    def _enterprises(self, rng, end: dt.datetime) -> dict:
+    def _enterprises(self, rng, end: dt.datetime, fix) -> dict:
         counts = np.array([r["enterprises"] for r in self._grids()], int)
         gi = np.repeat(np.arange(len(counts)), counts)
         n = len(gi)
@@ -442,7 +491,7 @@ class City:
         names = [f"贵港市{towns[t]}{texts.ENTERPRISE_WORDS[w]}{spec[k][0][e % len(spec[k][0])]}"
                  for t, w, k, e in zip(self.township[gi].tolist(), word.tolist(), kname.tolist(), ending.tolist())]
         contact = _names(rng, n)
-        lon, lat = self._point(rng, gi)
+        lon, lat = self._point(rng, gi, fix)
         return {"id": np.arange(1, n + 1), **self._location(gi), "name": names, "kind": kname.astype(object),
                 "employees": employees, "risk_tags": _join_tags(tags, n), "last_inspected_at": inspected,
                 "inspection_result": result, "contact_name": contact,
@@ -451,7 +500,7 @@ class City:
     def _grids(self):
         return [r for r in self.regions if r["level"] == "grid"]
 
-    def _places_and_organizations(self, rng) -> dict:
+    def _places_and_organizations(self, rng, fix) -> dict:
         places, orgs = [], []  # (grid index, kind, name, detail or members)
         seen_village = set()
         for g, code in enumerate(self.grid_code.tolist()):
@@ -479,7 +528,7 @@ class City:
 
         def cols(rows, last):
             gi = np.array([r[0] for r in rows], int)
-            lon, lat = self._point(rng, gi)
+            lon, lat = self._point(rng, gi, fix)
             return {"id": np.arange(1, len(rows) + 1), **self._location(gi),
                     "kind": [r[1] for r in rows], "name": [r[2] for r in rows], last: [r[3] for r in rows],
                     "lon": lon, "lat": lat}
@@ -510,6 +559,92 @@ class City:
             off = np.flatnonzero(rng.random(len(cols["id"])) < BAD_ROW_SHARE)
             cols["lon"][off] = np.nan
             cols["lat"][off] = np.nan
+
+    def _inspections(self, rng, ent: dict, end: dt.datetime) -> dict:
+        """检查记录: each inspected enterprise's inspections over INSPECTION_DAYS, back from its
+        latest (the enterprise row's last_inspected_at and inspection_result, as written), about
+        quarterly with a risk tag and yearly without; then a few bad rows."""
+        last, result = ent["last_inspected_at"], np.asarray(ent["inspection_result"], dtype=object)
+        has = np.flatnonzero(~np.isnat(last) & (result != None))  # noqa: E711 - elementwise
+        tags = np.asarray(ent["risk_tags"], dtype=object)[has]
+        every = np.where(tags != None, INSPECTION_EVERY[True], INSPECTION_EVERY[False])  # noqa: E711
+        end64 = np.datetime64(end.replace(tzinfo=None), "s")
+        # Younger enterprises (about one in five) have a shorter history.
+        horizon = end64 - (np.where(rng.random(len(has)) < 0.2, rng.uniform(0.1, 1.0, len(has)), 1.0)
+                           * INSPECTION_DAYS * 86400).astype("timedelta64[s]")
+        steps = int(INSPECTION_DAYS / INSPECTION_EVERY[True] * 1.6) + 2
+        gaps = rng.gamma(16.0, 1 / 16.0, (len(has), steps)) * every[:, None] * 86400  # ±25 %
+        back = np.concatenate([np.zeros((len(has), 1)), np.cumsum(gaps, axis=1)], axis=1)
+        times = last[has][:, None] - back.astype("timedelta64[s]")
+        times[:, 1:] = _office_hours(rng, times[:, 1:].ravel()).reshape(len(has), steps)  # the latest as written
+        keep = times >= horizon[:, None]
+        keep[:, 0] = True  # the latest always (it is the enterprise row's)
+        who, k = np.nonzero(keep)  # enterprise (position in `has`), 0 = latest
+        at = times[who, k]
+        firm = has[who]
+        n = len(firm)
+        res = np.asarray(texts.INSPECTION_RESULTS, dtype=object)[rng.choice(3, n, p=[0.78, 0.19, 0.03])]
+        res[k == 0] = result[firm[k == 0]]
+        # Problems found are put right within the deadline, verified before the next inspection.
+        deadline = np.where(res == "停产整顿", rng.uniform(20, 60, n), rng.uniform(7, 30, n))
+        fixed = at + (deadline * 86400).astype("timedelta64[s]")
+        later = np.full(n, np.datetime64("NaT"), "datetime64[s]")
+        newer = np.flatnonzero(k[1:] > 0) + 1  # rows whose next newer inspection is the row before
+        later[newer] = at[newer - 1]
+        fixed = np.where(~np.isnat(later) & (fixed >= later), later - np.timedelta64(1, "D"), fixed)
+        fixed = _office_hours(rng, fixed)
+        open_ = (res == "合格") | (fixed > end64) | ((k > 0) & (rng.random(n) < 0.05))
+        fixed = np.where(open_, np.datetime64("NaT"), fixed)
+        findings = self._findings(rng, res, np.asarray(ent["risk_tags"], dtype=object)[firm])
+        pool = _names(rng, INSPECTORS_PER_TOWNSHIP * len(self.towns))
+        town = np.array([self.towns[t] for t in np.asarray(ent["township_code"])[firm].tolist()], int)
+        inspector = pool[town * INSPECTORS_PER_TOWNSHIP + rng.integers(0, INSPECTORS_PER_TOWNSHIP, n)]
+        order = np.argsort(at, kind="stable")  # ids in the order the inspections were written
+        cols = {"id": np.arange(1, n + 1), "enterprise_id": np.asarray(ent["id"])[firm][order],
+                **{c: np.asarray(ent[c], dtype=object)[firm][order]
+                   for c in ("grid_code", "village_code", "township_code", "county_code")},
+                "inspected_at": at[order], "inspector": inspector[order], "result": res[order],
+                "findings": findings[order], "rectified_at": fixed[order]}
+        self._spoil_inspections(rng, cols, (k > 0)[order])
+        return cols
+
+    @staticmethod
+    def _findings(rng, res: np.ndarray, tags: np.ndarray) -> np.ndarray:
+        """One or two problems for a 限期整改 (from the enterprise's risk tags and the general
+        ones), a serious hazard first for a 停产整顿, none for a 合格."""
+        out = np.full(len(res), None, dtype=object)
+        found = np.flatnonzero(res != "合格")
+        tag_text = np.array([t or "" for t in tags[found].tolist()], dtype=object)
+        for combo in sorted(set(tag_text.tolist())):  # a few tag combinations: draw each at once
+            rows = found[tag_text == combo]
+            pool = [f for t in combo.split(",") if t for f in texts.INSPECTION_FINDINGS[t]]
+            pool = np.asarray(pool + list(texts.INSPECTION_FINDINGS[""]), dtype=object)
+            m = len(rows)
+            first = rng.integers(0, len(pool), m)
+            second = (first + rng.integers(1, len(pool), m)) % len(pool)  # never the first again
+            serious = np.asarray(texts.SERIOUS_FINDINGS, dtype=object)[
+                rng.integers(0, len(texts.SERIOUS_FINDINGS), m)]
+            two = rng.random(m) < 0.4
+            stop = res[rows] == "停产整顿"
+            out[rows] = [f"{s}；{a}" if halt else (f"{a}；{b}" if both else a)
+                         for a, b, s, both, halt in zip(pool[first].tolist(), pool[second].tolist(),
+                                                         serious.tolist(), two.tolist(), stop.tolist())]
+        return out
+
+    @staticmethod
+    def _spoil_inspections(rng, cols: dict, older: np.ndarray) -> None:
+        """Bad rows among an enterprise's older inspections (its latest stays the enterprise
+        row's): no time, an enterprise nobody knows, rectified before inspected. An enterprise
+        with a spoiled grid code or a future last_inspected_at lends them to its rows already."""
+        n = len(cols["id"])
+        u = rng.random((3, n))
+        cols["inspected_at"][older & (u[0] < BAD_ROW_SHARE / 2)] = np.datetime64("NaT")
+        lost = np.flatnonzero(older & (u[1] < BAD_ROW_SHARE / 2))
+        cols["enterprise_id"][lost] = 900_000_000 + lost  # no such enterprise
+        early = np.flatnonzero(older & ~np.isnat(cols["rectified_at"]) & ~np.isnat(cols["inspected_at"])
+                               & (u[2] < BAD_ROW_SHARE * 2))
+        cols["rectified_at"][early] = cols["inspected_at"][early] - (
+            rng.uniform(1, 30, len(early)) * 86400).astype("timedelta64[s]")
 
     # --- flows, one time window at a time --------------------------------
 
@@ -632,10 +767,11 @@ class City:
         ids = self._ids("incident", m)
         # Ground truth of the last batch only (tests and docs/cases.md's checks read it).
         self.last_extra_origin = {int(i): int(cols["id"][k]) for i, k in zip(ids, picks)}
+        lon, lat = self._inside(self.inside_rng, where, (self.lon[where] + rng.normal(0, 0.002, m)).round(5),
+                                (self.lat[where] + rng.normal(0, 0.002, m)).round(5), 0.002)
         loc = {"grid_code": self.grid_code[where], "village_code": self.village[where],
                "township_code": self.township[where], "county_code": self.county[where],
-               "lon": (self.lon[where] + rng.normal(0, 0.002, m)).round(5),
-               "lat": (self.lat[where] + rng.normal(0, 0.002, m)).round(5)}
+               "lon": lon, "lat": lat}
         nat = np.datetime64("NaT")
         steps = {k: np.where(np.isnat(cols[k][picks]) | (cols[k][picks] < times), cols[k][picks], nat)
                  for k in ("dispatched_at", "arrived_at", "closed_at")}
@@ -772,9 +908,10 @@ class City:
     def _location(self, gi, jitter=False):
         out = {"grid_code": self.grid_code[gi], "village_code": self.village[gi],
                "township_code": self.township[gi], "county_code": self.county[gi]}
-        if jitter:
-            out["lon"] = (self.lon[gi] + self.rng.normal(0, 0.002, len(gi))).round(5)
-            out["lat"] = (self.lat[gi] + self.rng.normal(0, 0.002, len(gi))).round(5)
+        if jitter:  # drawn from the flow's stream as always, then moved inside from their own
+            out["lon"], out["lat"] = self._inside(
+                self.inside_rng, gi, (self.lon[gi] + self.rng.normal(0, 0.002, len(gi))).round(5),
+                (self.lat[gi] + self.rng.normal(0, 0.002, len(gi))).round(5), 0.002)
         return out
 
     def _place(self, gi: int) -> str:
@@ -840,6 +977,17 @@ _PHONE_PREFIXES = np.asarray(["33", "35", "37", "38", "39", "50", "58", "77", "8
 def _phones(rng, n: int) -> np.ndarray:
     return np.char.add(np.char.add("1", _PHONE_PREFIXES[rng.integers(0, len(_PHONE_PREFIXES), n)]),
                        np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8)).astype(object)
+
+
+def _office_hours(rng, times: np.ndarray) -> np.ndarray:
+    """The same Asia/Shanghai day (a Saturday or Sunday: a working day of that week) at
+    08:30–17:30, in UTC."""
+    local = (times + np.timedelta64(8, "h")).astype("datetime64[D]")
+    weekday = (local.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+    workday = rng.integers(0, 5, len(times))
+    local = local + np.where(weekday >= 5, workday - weekday, 0).astype("timedelta64[D]")
+    clock = (rng.uniform(8.5, 17.5, len(times)) * 3600).astype("timedelta64[s]")
+    return local.astype("datetime64[s]") + clock - np.timedelta64(8, "h")
 
 
 def _age_on(id_number: str, day: dt.date) -> int:

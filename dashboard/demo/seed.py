@@ -12,7 +12,7 @@ from dashboard.cases import link as cases_link
 from . import warning_history
 from .generate import SCALES, City, batches
 
-REGISTER = ("household", "person", "enterprise", "place", "organization")
+REGISTER = ("household", "person", "enterprise", "place", "organization", "inspection")
 REGISTER_CHUNK = 200_000
 
 
