@@ -197,6 +197,23 @@
       },
       screen: screenMode,
       alarm: alarm,
+      // 智慧地图: open events pulse — the halo layer's paint is set on the map itself (a plotly
+      // restyle here would race the live ticks' redraws and re-add the map's sources).
+      pulse: function (n) {
+        var holder = document.getElementById("map-graph");
+        var gd = holder && holder.querySelector(".js-plotly-plot");
+        var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+        var sub = gd && gd._fullLayout && gd._fullLayout.map && gd._fullLayout.map._subplot;
+        if (!sub || !sub.map || still) return window.dash_clientside.no_update;
+        (gd._fullData || []).forEach(function (t) {
+          var id = "plotly-trace-layer-" + t.uid + "-circle";
+          if (t.name !== "事件光环" || !sub.map.getLayer(id)) return;
+          var on = n % 2 === 1;
+          sub.map.setPaintProperty(id, "circle-radius", on ? 20 : 12);
+          sub.map.setPaintProperty(id, "circle-opacity", on ? 0.25 : 0.7);
+        });
+        return window.dash_clientside.no_update;
+      },
       // Nav links keep the region (and the screen mode) of the current URL.
       navSearch: function (search) {
         var params = new URLSearchParams(search || "");

@@ -42,13 +42,14 @@ def big_screen(search: str | None) -> bool:
     return parse_qs((search or "").lstrip("?")[:MAX_QUERY]).get("screen") == ["1"]
 
 
-def drilled(code: str, search: str | None, path: str = "/") -> tuple[str, str]:
-    """(pathname, search) of a drill-down to `code`: a grid opens its profile; a wall stays a
-    wall (?screen=1 and its carousel's &rotate= go along)."""
+def drilled(code: str, search: str | None, path: str = "/", grid_profile: bool = True) -> tuple[str, str]:
+    """(pathname, search) of a drill-down to `code`: a grid opens its profile (unless the view
+    shows grids itself: `grid_profile=False`); a wall stays a wall (?screen=1 and its
+    carousel's &rotate= go along)."""
     params = parse_qs(search.lstrip("?")[:MAX_QUERY]) if isinstance(search, str) else {}
     keep = "".join(f"&{k}={params[k][0]}" for k in ("screen", "rotate")
                    if params.get(k) and params[k][0].isdigit())
-    if len(code) == 15:
+    if len(code) == 15 and grid_profile:
         return f"/grid/{code}", f"?{keep[1:]}" if keep else ""
     return path, f"?region={code}{keep}"
 

@@ -32,7 +32,7 @@ OVERDUE_LIMIT = 200
 UNKNOWN_DEPARTMENT = "未指定部门"
 
 
-def _state(now: dt.datetime):
+def state_at(now: dt.datetime):
     """Where an incident is at `now`, from its step times (the stored status may be newer than `now`)."""
     c = incident.c
     return case(
@@ -93,7 +93,7 @@ def flows(conn: Connection, scope: Scope, code: str | None, now: dt.datetime) ->
     r = resolve(conn, scope, code)
     joined, located = in_region(incident, r)
     c = incident.c
-    state = _state(now).label("state")
+    state = state_at(now).label("state")
     stmt = (select(c.source, c.category, c.handling_level, state, func.count().label("week"),
                    func.count().filter(c.reported_at >= day_start(now)).label("today"))
             .select_from(joined)
@@ -120,7 +120,7 @@ def overdue(conn: Connection, scope: Scope, code: str | None, now: dt.datetime,
     total = sum(conn.execute(select(func.count()).select_from(joined).where(*base, b)).scalar() or 0
                 for b in branches)
     cols = (c.id, c.title, c.category, c.severity, c.department, c.reported_at, c.sla_due_at,
-            _state(now).label("state"), t.c.name.label("township"), v.c.name.label("village"),
+            state_at(now).label("state"), t.c.name.label("township"), v.c.name.label("village"),
             g.c.name.label("grid"))
     source = joined.outerjoin(t, t.c.code == c.township_code).outerjoin(v, v.c.code == c.village_code)
     rows = []

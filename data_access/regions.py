@@ -71,3 +71,17 @@ def names(conn: Connection, codes) -> dict:
         out.update(conn.execute(select(region.c.code, region.c.name)
                                 .where(region.c.code.in_(codes[i:i + 500]))).all())
     return out
+
+
+def map_geojson(conn: Connection, scope: Scope, code: str | None) -> dict:
+    """The polygons a map of the region draws: its children's, or a grid's own outline."""
+    r = resolve(conn, scope, code)
+    if r.level != "grid":
+        return children_geojson(conn, scope, r)
+    row = conn.execute(select(region.c.geometry).where(region.c.code == r.code)).first()
+    try:
+        geom = json.loads(row.geometry) if row and row.geometry else None
+    except ValueError:
+        geom = None
+    features = [{"type": "Feature", "id": r.code, "properties": {"name": r.name}, "geometry": geom}] if geom else []
+    return {"type": "FeatureCollection", "features": features}

@@ -14,12 +14,16 @@ pio.templates["redgrid"].layout.update(
     font={"family": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"})
 pio.templates.default = "redgrid"
 
-# A map style with no sources: nothing is fetched, the polygons are the map. The background
-# is see-through so the page's CSS (light desk, dark wall) decides its colour.
-OFFLINE_STYLE = {"version": 8, "sources": {}, "layers": []}
+# A map style with nothing to fetch: the polygons are the map. The background is see-through so
+# the page's CSS (light desk, dark wall) decides its colour. Its one source is an empty inline
+# GeoJSON, not `{}`: the browser drops an empty object from a figure a tick has patched, and
+# maplibre then refuses the style ("missing required property sources"), failing every later
+# redraw of the map.
+OFFLINE_STYLE = {"version": 8, "layers": [],
+                 "sources": {"blank": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}}}
 
 
-def _bounds(fc: dict):
+def _bounds(fc: dict, width: int = 640, height: int = 460):
     xs, ys = [], []
 
     def walk(coords):
@@ -35,8 +39,8 @@ def _bounds(fc: dict):
         return 109.6, 23.1, 9.0
     lon_span = max(max(xs) - min(xs), 1e-4)
     lat_span = max(max(ys) - min(ys), 1e-4)
-    # Web-mercator zoom that fits the span into ~640×460 px, with a margin.
-    zoom = min(math.log2(360 * 640 / 256 / lon_span), math.log2(170 * 460 / 256 / lat_span)) - 0.35
+    # Web-mercator zoom that fits the span into width×height px (~640×460 by default), with a margin.
+    zoom = min(math.log2(360 * width / 256 / lon_span), math.log2(170 * height / 256 / lat_span)) - 0.35
     return (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2, max(1.0, min(zoom, 17.0))
 
 

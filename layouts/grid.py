@@ -38,7 +38,10 @@ def grid_page(chain, profile: dict, summary: dict, as_of):
     return html.Div([
         breadcrumb(chain, "/"),
         html.Div([html.H4(f"{chain[-2]['name'] if len(chain) > 1 else ''}{profile['name']} · 一格一档",
-                          className="mb-0"), badge],
+                          className="mb-0"), badge,
+                  # The grid's 人、地、物、事、组织 on its map (the files open from there too).
+                  dcc.Link("智慧地图", href=f"/map?region={chain[-1]['code']}", id="grid-map-link",
+                           className="btn btn-sm btn-outline-primary ms-2")],
                  className="d-flex align-items-center mb-2"),
         kpi_row(summary, GRID_KPIS),
         dbc.Row([

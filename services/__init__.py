@@ -12,11 +12,11 @@ Services import data_access only (tests/test_imports.py checks it).
 """
 from __future__ import annotations
 
-from . import grid, incidents, opinion, overview, patrols, warnings
+from . import grid, incidents, opinion, overview, patrols, smart_map, warnings
 from .snapshot import Snapshot
 
 SNAPSHOTS: dict[str, Snapshot] = {s.kind: s for s in (
     overview.SNAPSHOT, incidents.SNAPSHOT, patrols.SNAPSHOT, patrols.WORKERS, opinion.SNAPSHOT, grid.SNAPSHOT,
-    warnings.SNAPSHOT)}
+    warnings.SNAPSHOT, smart_map.SNAPSHOT)}
 
 __all__ = ["SNAPSHOTS", "Snapshot"]

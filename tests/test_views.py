@@ -27,8 +27,8 @@ def test_view001_navigation_and_carousel_come_from_the_registry(app, client):
     from callbacks import VIEWS, views
     layout = _layout(client)
     nav = views.navigation(VIEWS)
-    assert [p for p, _, _ in nav] == ["/", "/incidents", "/patrols", "/opinion", "/warnings", "/handover", "/assessment", "/briefing",
-                                   "/wall"]
+    assert [p for p, _, _ in nav] == ["/", "/incidents", "/patrols", "/opinion", "/map", "/warnings", "/handover",
+                                      "/assessment", "/briefing", "/wall"]
     for path, label, nav_id in nav:
         assert f'"id": "{nav_id}"' in layout and label in layout, nav_id
     assert '"data-carousel": "/,/incidents,/patrols,/opinion"' in layout
@@ -115,7 +115,7 @@ def test_view007_the_refresher_computes_every_declared_snapshot(app):
     from dashboard import refresher
     from services import SNAPSHOTS
     assert set(refresher.jobs(app.server)) == set(SNAPSHOTS) == {
-        "overview", "incidents", "patrols", "patrols-workers-snap", "opinion", "grid", "warnings"}
+        "overview", "incidents", "patrols", "patrols-workers-snap", "opinion", "grid", "warnings", "smartmap"}
 
 
 def test_view008_the_navigation_offers_only_what_the_role_may_open(app):

@@ -19,6 +19,7 @@ WALLS = {
     "incidents": ("/incidents?region=450800&screen=1", "#inc-sankey .main-svg"),
     "grid": ("/grid/450802001003001?screen=1", "#grid-recent-incidents"),
     "warnings": ("/warnings?region=450800&screen=1", "#board-map canvas"),
+    "smartmap": ("/map?region=450802001021&screen=1", "#map-graph canvas"),
 }
 
 # Measured in canvas pixels (CSS px before the canvas is scaled to the screen).
