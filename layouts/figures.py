@@ -19,8 +19,11 @@ pio.templates.default = "redgrid"
 # GeoJSON, not `{}`: the browser drops an empty object from a figure a tick has patched, and
 # maplibre then refuses the style ("missing required property sources"), failing every later
 # redraw of the map.
-OFFLINE_STYLE = {"version": 8, "layers": [],
+# Text on a map (the counts of clustered events) reads our own glyphs, served with the assets
+# (deploy/make_glyphs.py): the digits and Latin letters of font stack "RedGrid".
+OFFLINE_STYLE = {"version": 8, "layers": [], "glyphs": "/assets/glyphs/{fontstack}/{range}.pbf",
                  "sources": {"blank": {"type": "geojson", "data": {"type": "FeatureCollection", "features": []}}}}
+MAP_FONT = "RedGrid"  # a map trace's textfont family (the stack plotly asks the glyphs of)
 
 
 def _bounds(fc: dict, width: int = 640, height: int = 460):

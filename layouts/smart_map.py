@@ -3,7 +3,8 @@ level, the children coloured by their open events (click to drill down to a vill
 
 Points carry no name of a person and no address: hover shows kinds and counts, a click opens
 the record's file or card (callbacks/smart_map.py). Offline: no tiles, our own polygons
-(figures.OFFLINE_STYLE), circles only (symbols and text need a glyph server we do not have).
+(figures.OFFLINE_STYLE), circles only (symbols need a sprite we do not have); the clusters'
+counts use our own glyphs of digits (deploy/make_glyphs.py).
 """
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ ORG_COLORS = {"网格党支部": "#e11d48", "志愿服务队": "#d97706", "调�
 STATION_COLOR, PEOPLE_COLOR, KEY_PERSON_COLOR = "#2563eb", "#0d9488", "#c026d3"
 ENTERPRISE_COLOR, RISKY_COLOR = "#a16207", "#b91c1c"
 HALO_COLOR = "rgba(220,38,38,0.35)"
+# A village's map opens at zoom 12–15 (the tiny city: median 13.5), a grid's at 15–17: on a
+# village's map events close together on the screen merge into one circle with their count; on
+# a grid's, and zoomed in, every event is its own dot.
+CLUSTER_MAXZOOM = 15
 RECENT_EVENTS = 15
 
 
@@ -42,9 +47,11 @@ def _scatter(name: str, layer: str, cluster: bool = False) -> go.Scattermap:
                           hovertext=[], customdata=[], marker={"size": 10, "color": []}, meta=layer,
                           showlegend=False)
     if cluster:
-        # Dense events merge into one circle per cluster (plotly's own clustering, zoomed in they split).
-        trace.update(cluster={"enabled": True, "maxzoom": 15, "size": [18, 24, 32], "step": [5, 20],
-                              "color": "#dc2626", "opacity": 0.85})
+        # Dense events merge into one circle per cluster with its count (plotly's own clustering;
+        # zoomed in they split, and from CLUSTER_MAXZOOM on never merge).
+        trace.update(cluster={"enabled": True, "maxzoom": CLUSTER_MAXZOOM, "size": [22, 28, 36], "step": [10, 30],
+                              "color": "#f87171", "opacity": 0.92},  # light: the count is drawn in black
+                     textfont={"family": figures.MAP_FONT, "size": 14, "color": "#ffffff"})
     return trace
 
 
@@ -134,7 +141,7 @@ def point_map(code: str, geojson: dict, layers: dict, visible=tuple(LAYERS), hei
                              hovertemplate="%{text}<extra></extra>", meta="land", name="网格")
     fig = go.Figure([grids, _scatter("网格驿站", "land"), _scatter("物", "things"), _scatter("组织", "orgs"),
                      _scatter("企业", "orgs"), _scatter("人", "people"), _scatter("事件光环", "events"),
-                     _scatter("事", "events", cluster=False)])
+                     _scatter("事", "events", cluster=True)])
     fig.data[STATIONS].marker.update(color=STATION_COLOR, size=14)
     fig.data[THINGS].marker.update(size=9)
     fig.data[ORGS].marker.update(size=12)

@@ -294,6 +294,22 @@ return [p.x, p.y];
 """
 
 
+JUMP = """
+var gd = document.querySelector('#map-graph .js-plotly-plot');
+gd._fullLayout.map._subplot.map.jumpTo({center: [arguments[0], arguments[1]], zoom: arguments[2]});
+"""
+CLUSTERS = """
+var gd = document.querySelector('#map-graph .js-plotly-plot'), map = gd._fullLayout.map._subplot.map;
+var ids = map.getStyle().layers.map(function (l) { return l.id; });
+var cluster = ids.filter(function (id) { return /-cluster$/.test(id); });
+var counts = ids.filter(function (id) { return /-cluster-count$/.test(id); });
+var feats = cluster.length ? map.queryRenderedFeatures({layers: cluster}) : [];
+return {layers: ids.filter(function (id) { return id.indexOf('plotly-trace-layer') === 0; }),
+        counts: counts, sizes: feats.map(function (f) { return f.properties.point_count; }),
+        labels: counts.length ? map.queryRenderedFeatures({layers: counts}).length : 0};
+"""
+
+
 def _traces(dash_duo) -> dict:
     return {t["name"]: t for t in dash_duo.driver.execute_script(TRACES) or []}
 
@@ -387,8 +403,10 @@ def test_sm101_village_map_in_the_browser(dash_duo, map_db):
     _wait_traces(dash_duo, lambda t: f"incident:{new_id}" in t["事件光环"]["ids"], timeout=20)
     dash_duo.wait_for_element(f"#map-event-{new_id}", timeout=10)
 
-    # A click on it opens its record beside the map.
+    # A click on it opens its record beside the map (zoomed in, where events never merge).
     _only(dash_duo, "events")
+    dash_duo.driver.execute_script(JUMP, spot[0], spot[1], view.CLUSTER_MAXZOOM + 1)
+    time.sleep(1)
     _click_point(dash_duo, *spot)
     dash_duo.wait_for_contains_text("#map-card", "村口垃圾堆放未清运", timeout=15)
     assert f"{new_id:07d}" in dash_duo.find_element("#map-card-code").text
@@ -442,5 +460,45 @@ def test_sm102_grid_map_and_the_drill_down(dash_duo, map_db):
     _click_point(dash_duo, ent["lon"][i], ent["lat"][i])
     dash_duo.wait_for_contains_text("#page", "一企一档", timeout=20)
     assert dash_duo.driver.current_url.endswith(f"/enterprise/{eid}")
+    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+    assert errors == [], errors
+
+
+def test_sm103_dense_events_cluster_with_their_count(dash_duo, map_db):
+    """Twenty reports on one street block of a village: one circle that says 20 at the village's
+    zoom; zoomed in, twenty points again."""
+    url, eng = map_db
+    with eng.begin() as conn:
+        village = _village(conn)
+        grid = conn.exec_driver_sql(f"SELECT code, lon, lat, township_code, county_code FROM region "
+                                    f"WHERE village_code = '{village}' AND level = 'grid' ORDER BY code LIMIT 1").one()
+        for k in range(20):
+            conn.execute(insert(incident).values(
+                source="police_110", source_ref=f"MAP-DENSE-{k}", category="治安隐患", severity=2,
+                title=f"夜市摊点第{k + 1}处占道纠纷", grid_code=grid.code, village_code=village,
+                township_code=grid.township_code, county_code=grid.county_code,
+                lon=grid.lon + (k % 5) * 0.00008, lat=grid.lat + (k // 5) * 0.00008,
+                reported_at=now() - dt.timedelta(minutes=30 + k), sla_due_at=now() + dt.timedelta(hours=24),
+                status="reported", handling_level="grid"))
+    app = create_app({"DATABASE_URL": url, "REFRESH_SECONDS": 60})
+    start_signed_in(dash_duo, app, "city_leader", path=f"/map?region={village}")
+    dash_duo.driver.set_window_size(1600, 1100)
+    dash_duo.wait_for_element("#map-graph canvas", timeout=30)
+    _wait_traces(dash_duo, lambda t: sum("incident:" in i for i in t["事"]["ids"]) > 20)
+    _only(dash_duo, "events")
+    end = time.time() + 20
+    got = {}
+    while time.time() < end:
+        got = dash_duo.driver.execute_script(CLUSTERS)
+        if got["sizes"] and max(got["sizes"]) >= 20 and got["labels"]:
+            break
+        time.sleep(0.5)
+    dash_duo.driver.save_screenshot(str(ARTIFACTS / "map-village-cluster.png"))
+    assert got["sizes"] and max(got["sizes"]) >= 20, got
+    assert got["counts"] and got["labels"] >= 1, got  # the count is drawn (our glyphs load)
+    dash_duo.driver.execute_script(JUMP, grid.lon + 0.00016, grid.lat + 0.00016, view.CLUSTER_MAXZOOM + 1)
+    time.sleep(1.5)
+    got = dash_duo.driver.execute_script(CLUSTERS)
+    assert not got["sizes"] or max(got["sizes"]) < 20, got
     errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
     assert errors == [], errors
