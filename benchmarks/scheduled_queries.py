@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
+import dashboard  # noqa: E402,F401 - registers the text model the opinion view reads with
 from data_access import rollups, warnings  # noqa: E402
 from data_access.engine import make_engine  # noqa: E402
 from data_access.schema import incident, region  # noqa: E402
