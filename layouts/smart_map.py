@@ -335,6 +335,9 @@ def map_page(code: str, snap: dict, geojson: dict, refresh_seconds: int, state: 
     layers = snap["layers"]
     grid_link = dcc.Link("一格一档", href=f"/grid/{code}", id="map-grid-link", className="btn btn-sm btn-outline-primary ms-2") \
         if snap["level"] == "grid" else None
+    # Last month's assessment of the area's workers (and, up the breadcrumb, of its township).
+    assess_link = dcc.Link("考核评价", href=f"/assessment?region={code}", id="map-assessment-link",
+                           className="btn btn-sm btn-outline-secondary ms-2")
     return html.Div([
         *hidden(code, refresh_seconds, state, rstate, register_seconds),
         breadcrumb(chain, PATH), head,
@@ -342,7 +345,7 @@ def map_page(code: str, snap: dict, geojson: dict, refresh_seconds: int, state: 
             dbc.Col([dcc.Graph(id="map-graph", figure=point_map(code, geojson, layers),
                                config={"displayModeBar": False, "scrollZoom": True}), schematic_note()], lg=8),
             dbc.Col([
-                dbc.Card([dbc.CardHeader(["图层", grid_link]), dbc.CardBody([
+                dbc.Card([dbc.CardHeader(["图层", grid_link, assess_link]), dbc.CardBody([
                     layer_switch(), html.Div(legend(layers, snap["grids"]), id="map-legend")])],
                     className="mb-2"),
                 html.Div(detail_hint(), id="map-detail", className="mb-2"),

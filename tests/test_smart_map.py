@@ -276,6 +276,7 @@ def test_sm007_the_grid_profile_and_its_map_link_each_other(app, client, conn):
     assert f"/map?region={grid}" in profile.replace("\\u002f", "/")
     page = dashcall.call(client, app, route, ["/map", f"?region={grid}"]).get_data(as_text=True)
     assert "map-grid-link" in page and f"/grid/{grid}" in page.replace("\\u002f", "/")
+    assert f"/assessment?region={grid}" in page.replace("\\u002f", "/")
 
 
 # --- in the browser ---------------------------------------------------------------------------
