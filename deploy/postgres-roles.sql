@@ -12,9 +12,12 @@ GRANT SELECT ON region, grid_worker, incident, patrol, key_person, visit, appeal
 -- The dashboard-owned tables: created and migrated by their owner before the app starts
 -- (`python -m dashboard migrate --db URL`, Alembic, data_access/migrations); the app only
 -- reads the version table to see that the schema is current.
-GRANT SELECT, INSERT, UPDATE, DELETE ON dashboard_meta, warning, warning_action, app_user, kiosk_token,
-    app_session, appeal_reading,
-    rollup_incident_day, rollup_appeal_day, rollup_patrol_last, rollup_visit_last TO redgrid_app;
+-- Every one of them is listed (tests/test_deploy_roles.py fails when a new table is not).
+GRANT SELECT, INSERT, UPDATE, DELETE ON dashboard_meta, warning, warning_action, warning_silence,
+    app_user, kiosk_token, app_session, appeal_reading, wall_assignment,
+    alert_channel, alert_delivery, alert_delivery_log, handover, handover_signoff,
+    incident_case, case_action, assessment_weights, briefing_build,
+    rollup_incident_day, rollup_appeal_day, rollup_patrol_last, rollup_check TO redgrid_app;
 GRANT SELECT, INSERT ON audit_log TO redgrid_app;  -- append-only for the app
 GRANT SELECT ON dashboard_alembic_version TO redgrid_app;
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO redgrid_ro;
