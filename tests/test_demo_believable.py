@@ -25,8 +25,8 @@ from dashboard.demo.generate import DEPARTMENT_RESPONSE, NEGATIVE_SHARE
 from dashboard.demo.warning_history import RESOLVE_COMMENTS
 from data_access import briefing, incidents, warning_desk
 from data_access.engine import make_engine
-from data_access.schema import (OPEN_WARNING_STATUSES, appeal, audit_log, grid_state, incident, region,
-                                warning, warning_action)
+from data_access.schema import (OPEN_WARNING_STATUSES, appeal, audit_log, grid_state, household, incident,
+                                key_person, person, region, warning, warning_action)
 from data_access.scope import scope_of
 from data_access.timeutil import SHANGHAI, local_day
 
@@ -185,6 +185,72 @@ def test_dmb007_escalation_only_while_unacknowledged(conn):
     for w in rows:
         late = w.acknowledged_at - w.created_at > dt.timedelta(minutes=15)
         assert bool(w.escalated) == late, w
+
+
+# --- key persons: the ages their category allows ---------------------------------------------
+
+CHILD_CATEGORIES = {"困境儿童", "留守儿童"}  # 留守儿童 is not generated today; a child if it ever is
+ELDERLY_CATEGORIES = {"独居老人"}
+AGE_BANDS = ((18, "0-17"), (35, "18-34"), (60, "35-59"), (80, "60-79"), (200, "80+"))
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _age_from_id(number: str, day: dt.date) -> int:
+    """Whole years on `day` of the birth date in an 18-digit ID number (here, not the generator's)."""
+    born = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def test_dmb010_key_persons_ages_follow_their_category(conn):
+    """By the birth date in the ID number on the seed's day: children's categories are under 18,
+    独居老人 60 or older (mostly 65+), everyone else an adult. The key person's own register row
+    carries the same number and the age band that number gives."""
+    day = local_day(now())
+    own = {r.key_person_id: r for r in conn.execute(select(person.c.key_person_id, person.c.id_number,
+                                                           person.c.age_band)
+                                                    .where(person.c.key_person_id.isnot(None)))}
+    ages: dict[str, list[int]] = {}
+    for k in conn.execute(select(key_person.c.id, key_person.c.category, key_person.c.id_number)):
+        n = k.id_number
+        assert len(n) == 18 and n[17] == "10X98765432"[sum(int(c) * w for c, w in zip(n, ID_WEIGHTS)) % 11], k
+        age = _age_from_id(n, day)
+        ages.setdefault(k.category, []).append(age)
+        if k.category in CHILD_CATEGORIES:
+            assert 0 <= age < 18, k
+        elif k.category in ELDERLY_CATEGORIES:
+            assert 60 <= age <= 100, k
+        else:
+            assert 18 <= age <= 90, k
+        assert own[k.id].id_number == n, k
+        assert own[k.id].age_band == next(band for top, band in AGE_BANDS if age < top), (k, own[k.id])
+    # Every category has its hundreds in the tiny city, spread over its ages, not piled on one.
+    assert set(ages) == set(generate.KEY_CATEGORIES)
+    assert all(len(a) > 100 and len(set(a)) >= 10 for a in ages.values()), {c: len(a) for c, a in ages.items()}
+    assert not [a for a in ages["困境儿童"] if a >= 18]
+    alone = ages["独居老人"]
+    assert sum(a >= 65 for a in alone) > 0.8 * len(alone)
+
+
+def test_dmb011_key_persons_live_where_their_age_fits(conn):
+    """A child in difficulty is a child (子女, 孙子女) of a household of three or more with an adult
+    head; an elderly person living alone heads a one-person 独居老人户; nobody tagged 独居老人 on
+    the register is under 60."""
+    rows = conn.execute(select(key_person.c.category, person.c.relation, person.c.household_id, household.c.members,
+                               household.c.tags)
+                        .select_from(person.join(key_person, key_person.c.id == person.c.key_person_id)
+                                     .join(household, household.c.id == person.c.household_id))).all()
+    heads = dict(conn.execute(select(person.c.household_id, person.c.age_band).where(person.c.relation == "户主")).all())
+    children = [r for r in rows if r.category in CHILD_CATEGORIES]
+    elderly = [r for r in rows if r.category in ELDERLY_CATEGORIES]
+    assert len(children) > 100 and len(elderly) > 100
+    for r in children:
+        assert r.relation in ("子女", "孙子女") and r.members >= 3, r
+        assert heads.get(r.household_id, "18-34") != "0-17", r  # a head lost to a bad row is skipped
+    for r in elderly:
+        assert r.relation == "户主" and r.members == 1 and "独居老人户" in (r.tags or ""), r
+    bands = conn.execute(select(person.c.age_band, func.count()).where(person.c.tags.like("%独居老人%"))
+                         .group_by(person.c.age_band)).all()
+    assert bands and {b for b, _ in bands} <= {"60-79", "80+"}, bands
 
 
 # --- the history over the demo's whole span ---------------------------------------------------

@@ -111,6 +111,18 @@ CHANNEL_P = np.array([0.45, 0.25, 0.10, 0.05, 0.15])
 
 KEY_CATEGORIES = ("刑满释放人员", "社区矫正对象", "严重精神障碍患者", "社区戒毒康复人员",
                   "重点信访人员", "独居老人", "困境儿童")
+# A key person's age at the seed end by category: (from, to, share) in whole years. Modelling
+# choices (docs/demo.md): supervision and drug rehabilitation are for adults, most of working
+# age; petitioners older; 严重精神障碍 any adult age; 独居老人 60+ (mostly 65+: the 高龄 whom
+# the grid visits); 困境儿童 children, mostly of school age.
+KEY_AGES = {"刑满释放人员": ((20, 34, 0.35), (35, 54, 0.5), (55, 72, 0.15)),
+            "社区矫正对象": ((18, 29, 0.3), (30, 49, 0.5), (50, 72, 0.2)),
+            "严重精神障碍患者": ((18, 34, 0.25), (35, 59, 0.5), (60, 85, 0.25)),
+            "社区戒毒康复人员": ((18, 29, 0.3), (30, 49, 0.6), (50, 62, 0.1)),
+            "重点信访人员": ((30, 49, 0.35), (50, 69, 0.5), (70, 84, 0.15)),
+            "独居老人": ((60, 64, 0.1), (65, 79, 0.55), (80, 92, 0.35)),
+            "困境儿童": ((3, 5, 0.15), (6, 17, 0.85))}
+ALONE_CATEGORIES = frozenset({"独居老人"})  # in the register: the 户主 of a one-person 独居老人户
 VISIT_INTERVAL = {3: 7, 2: 15, 1: 30}  # risk level -> days between visits
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韦覃莫蒙陆甘农邓廖")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰志红文斌海燕建国春梅小龙")
@@ -182,6 +194,8 @@ class City:
         self.towns = {t: i for i, t in enumerate(sorted(set(self.township.tolist())))}
         self.workers = workers if workers is not None else self._workers(static)
         self._index_workers()
+        self._kp_birth: dict[int, tuple[float, int]] = {}  # generated key persons' birth draws
+        self._kp_dated: dt.date | None = None  # the day their ages count to
         self.key_persons = key_persons if key_persons is not None else self._key_persons(static)
         self._index_key_persons(static)
         callers = np.random.default_rng([seed, 19])
@@ -234,28 +248,44 @@ class City:
         self.worker_grid_index = np.array([g for g, _ in pairs], int)
         self.worker_ids = np.array([w for _, w in pairs], int)
 
-    def _id_number(self, rng, county: str) -> str:
-        birth = dt.date(1950, 1, 1) + dt.timedelta(days=int(rng.integers(0, 365 * 55)))
-        body = f"{county}{birth:%Y%m%d}{int(rng.integers(0, 1000)):03d}"
-        weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-        check = "10X98765432"[sum(int(c) * w for c, w in zip(body, weights)) % 11]
-        return body + check
-
     def _key_persons(self, rng) -> list[dict]:
         rows = []
         counts = rng.poisson(2.4, len(self.grid_code))
         for i, k in enumerate(counts):
             for _ in range(int(k)):
                 risk = int(rng.choice([1, 2, 3], p=[0.5, 0.35, 0.15]))
-                rows.append({
+                row = {
                     "id": len(rows) + 1, "grid_code": str(self.grid_code[i]),
                     "village_code": str(self.village[i]), "township_code": str(self.township[i]),
                     "county_code": str(self.county[i]), "category": str(rng.choice(KEY_CATEGORIES)),
                     "risk_level": risk, "visit_interval_days": VISIT_INTERVAL[risk],
-                    "name": self._name(rng), "id_number": self._id_number(rng, str(self.county[i])),
-                    "phone": self._phone(rng),
-                })
+                    "name": self._name(rng)}
+                # Place in the category's ages and ID serial: the same two draws as the old fixed
+                # 1950–2004 birth date and serial, so the rest of the static stream (names,
+                # phones, visit rates) stays as it was.
+                self._kp_birth[row["id"]] = (int(rng.integers(0, 365 * 55)) / (365 * 55),
+                                             int(rng.integers(0, 1000)))
+                row["phone"] = self._phone(rng)
+                rows.append(row)
+        # Ages count from the seed end (static_rows, register_columns date them again); until
+        # then from today.
+        self._date_key_persons((dt.datetime.now(UTC) + SHANGHAI_OFFSET).date(), rows)
         return rows
+
+    def _date_key_persons(self, day: dt.date, rows=None) -> None:
+        """Give the generated key persons ID numbers whose birth dates make them their category's
+        age on `day` (the seed end's local day). Rows read from a database stay as they are."""
+        if self._kp_dated == day:
+            return
+        drawn = self._kp_birth
+        rows = [p for p in (self.key_persons if rows is None else rows) if p["id"] in drawn]
+        if rows:
+            born = [_birth_day(day, *_key_age(p["category"], drawn[p["id"]][0])) for p in rows]
+            numbers = _id_numbers(np.array([p["county_code"] for p in rows]), np.array(born, "datetime64[D]"),
+                                  np.array([drawn[p["id"]][1] for p in rows]))
+            for p, number in zip(rows, numbers.tolist()):
+                p["id_number"] = str(number)
+        self._kp_dated = day
 
     def _index_key_persons(self, rng):
         """Visit rates: each person about once per interval, worse in badly patrolled grids."""
@@ -269,6 +299,7 @@ class City:
         self.kp_worker = np.array([self.grid_workers.get(g, [0])[0] for g in grid_i], int)
 
     def static_rows(self, start: dt.datetime, end: dt.datetime) -> dict[str, list[dict]]:
+        self._date_key_persons((end + SHANGHAI_OFFSET).date())
         rng = np.random.default_rng([self.seed, 13])
         wechat, states = [], []
         for i, code in enumerate(self.grid_code):
@@ -292,6 +323,7 @@ class City:
         other tables' rows stay exactly as they were. Agrees with the region table: a grid's
         households and enterprises are region.households / region.enterprises rows, its
         households' members sum to region.population."""
+        self._date_key_persons((end + SHANGHAI_OFFSET).date())  # the key_person rows' ID numbers
         pop = {r["code"]: int(r["population"]) for r in self.regions if r["level"] == "grid"}
         population = np.array([pop[str(c)] for c in self.grid_code], int)
         fix = np.random.default_rng([self.seed, 37])  # points moved inside their grid
@@ -382,30 +414,59 @@ class City:
         placed = []  # (household index, slot, key person row or None, caller or None)
         head_for: dict[int, int] = {}  # household index -> the head's age a known resident implies
         end_day = (end + SHANGHAI_OFFSET).date()
-        # A child takes a child's place (子女), anyone else the head's first; ages then agree.
-        order = {True: (2, 3, 5, 1, 0, 4), False: (0, 1, 4, 2, 3, 5)}
+        alone = hh["tags"]["独居老人户"]
+        occupied = np.zeros(len(members), bool)  # households a known resident lives in
+        # A child takes a child's place (子女, else 孙子女), a young adult too where the household
+        # has one, anyone else the head's first; ages then agree.
+        order = {"child": (2, 3, 5, 1, 0, 4), "young": (2, 3, 0, 1, 4, 5), "adult": (0, 1, 4, 2, 3, 5)}
 
-        def home(g, age):
+        def fitting(g, age, category):
+            """The grid's households (indexes) a key person may live in, best first; nobody
+            known lives there yet. 独居老人: alone, a household tagged so first; a child: with a
+            head, a spouse and a child's place; nobody under 60 in a 独居老人户."""
+            span = slice(first[g], first[g] + counts[g])
+            free = ~occupied[span]
+            if category in ALONE_CATEGORIES:
+                one = free & (members[span] == 1)
+                return [one & alone[span], one]
+            if age < 60:
+                free &= ~alone[span]
+            return [free & (members[span] >= 3)] if age < 18 else [free]
+
+        def home(g, age, category=None):
             h = int(first[g] + rng.integers(0, counts[g]))
-            for _ in range(int(counts[g])):
-                if len(used.get(h, ())) < members[h]:
+            for ok in fitting(g, age, category) if age is not None else ():
+                at = np.flatnonzero(ok) + first[g]
+                if len(at):  # the first fitting one from the drawn household on, as below
+                    h = int(at[np.searchsorted(at, h) % len(at)])
                     break
-                h = int(first[g] + (h - first[g] + 1) % counts[g])
+            else:  # none fits (or a repeat caller): the first with room from the drawn one on
+                for _ in range(int(counts[g])):
+                    if len(used.get(h, ())) < members[h]:
+                        break
+                    h = int(first[g] + (h - first[g] + 1) % counts[g])
             taken = used.setdefault(h, set())
-            free = [k for k in order[age is not None and age < 18] if k < members[h] and k not in taken] or \
+            kind = "adult" if age is None or age >= 26 else "child" if age < 18 else "young"
+            free = [k for k in order[kind] if k < members[h] and k not in taken] or \
                 [k for k in range(int(members[h])) if k not in taken]
             slot = free[0]
             taken.add(slot)
-            sampled[h] = True
+            sampled[h] = occupied[h] = True
+            if category in ALONE_CATEGORIES and members[h] == 1 and not alone[h]:
+                alone[h] = True  # living alone: the household is a 独居老人户
+                tags = hh["cols"]["tags"]
+                tags[h] = "独居老人户" + ("," + tags[h] if tags[h] else "")
             if age is not None and slot == 0:
                 head_for[h] = max(age, 20)
-            elif age is not None and slot in (2, 3) and h not in head_for:
+            elif age is not None and h not in head_for and slot in (2, 3):
                 head_for[h] = age + int(rng.integers(24, 34))
+            elif age is not None and h not in head_for and slot >= 5:  # a grandchild
+                head_for[h] = age + int(rng.integers(45, 58))
             return h, slot
         for p in self.key_persons:
             g = self.index.get(str(p["grid_code"]))
             if g is not None and counts[g]:
-                placed.append((*home(g, _age_on(p["id_number"], end_day)), p, None))
+                placed.append((*home(g, _age_on(p["id_number"], end_day), p["category"]), p, None))
         for k, g in enumerate(self.caller_grid.tolist()):
             if counts[g]:
                 placed.append((*home(g, None), None, k))
@@ -417,8 +478,7 @@ class City:
         gi = hh["gi"][h]
         # Ages by place in the household: head, spouse, children, a parent, grandchildren.
         head_age = rng.integers(28, 80, len(rows))
-        alone = hh["tags"]["独居老人户"][rows]
-        head_age = np.where(alone, rng.integers(65, 92, len(rows)), head_age)
+        head_age = np.where(alone[rows], rng.integers(65, 92, len(rows)), head_age)
         if head_for:
             known = np.array(sorted(head_for))
             head_age[np.searchsorted(rows, known)] = [min(head_for[k], 98) for k in known.tolist()]
@@ -427,7 +487,7 @@ class City:
         age = np.select([rel == 0, rel == 1, rel <= 3, rel == 4],
                         [head, head + rng.integers(-5, 6, n), head - rng.integers(22, 36, n),
                          head + rng.integers(22, 30, n)], head - rng.integers(45, 58, n))
-        age = np.clip(age, 0, 98)
+        age = np.clip(np.where(rel == 1, np.maximum(age, 20), age), 0, 98)  # a spouse is of marrying age
         relation = np.asarray(("户主", "配偶", "子女", "子女", "父母", "孙子女"))[rel].astype(object)
         names = _names(rng, n)
         birth = np.datetime64(end_day) - (age * 365.25 + rng.integers(1, 365, n)).astype("timedelta64[D]")
@@ -541,11 +601,13 @@ class City:
             cols = out[table]
             n = len(cols["id"])
             bad = np.flatnonzero(rng.random(n) < BAD_ROW_SHARE / 2)
-            if table == "household":
-                bad = bad[~sampled[bad]]  # their residents stay consistent
             codes = np.asarray(cols["grid_code"], dtype=object)
             for i in bad:
-                codes[i] = str(cols["village_code"][i]) + "9" + f"{int(rng.integers(0, 100)):02d}"
+                # Drawn for every candidate, so the stream does not hang on which households
+                # have residents (whose household stays consistent).
+                suffix = int(rng.integers(0, 100))
+                if table != "household" or not sampled[i]:
+                    codes[i] = str(cols["village_code"][i]) + "9" + f"{suffix:02d}"
             cols["grid_code"] = codes
         people = out["person"]
         lost = np.flatnonzero(rng.random(len(people["id"])) < BAD_ROW_SHARE / 5)
@@ -988,6 +1050,35 @@ def _office_hours(rng, times: np.ndarray) -> np.ndarray:
     local = local + np.where(weekday >= 5, workday - weekday, 0).astype("timedelta64[D]")
     clock = (rng.uniform(8.5, 17.5, len(times)) * 3600).astype("timedelta64[s]")
     return local.astype("datetime64[s]") + clock - np.timedelta64(8, "h")
+
+
+def _key_age(category: str, u: float) -> tuple[int, float]:
+    """The whole years (and the fraction of the year after them) at place `u` in [0, 1) of a
+    key person category's ages (KEY_AGES); a category it does not know, any adult age."""
+    parts = KEY_AGES.get(category, ((18, 80, 1.0),))
+    at = 0.0
+    for k, (lo, hi, share) in enumerate(parts):
+        if u < at + share or k == len(parts) - 1:  # the last part also takes rounding's rest
+            x = min((u - at) / share, 1 - 1e-9) * (hi - lo + 1)
+            return lo + int(x), x - int(x)
+        at += share
+    raise AssertionError("no parts")
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day `years` earlier (29 February: the 28th)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _birth_day(day: dt.date, age: int, fraction: float) -> dt.date:
+    """A birth date that makes someone exactly `age` on `day`, `fraction` of the way back
+    through the year of birthdays that do."""
+    latest = _years_before(day, age)  # the birthday falls on `day` itself
+    earliest = _years_before(day, age + 1) + dt.timedelta(days=1)  # the birthday is tomorrow
+    return latest - dt.timedelta(days=int(fraction * ((latest - earliest).days + 1)))
 
 
 def _age_on(id_number: str, day: dt.date) -> int:
