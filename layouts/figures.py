@@ -26,7 +26,8 @@ OFFLINE_STYLE = {"version": 8, "layers": [], "glyphs": "/assets/glyphs/{fontstac
 MAP_FONT = "RedGrid"  # a map trace's textfont family (the stack plotly asks the glyphs of)
 
 
-def _bounds(fc: dict, width: int = 640, height: int = 460):
+def view_of(fc: dict, width: int = 640, height: int = 460):
+    """(centre lon, centre lat, zoom) that shows every polygon of `fc` in about width×height px."""
     xs, ys = [], []
 
     def walk(coords):
@@ -49,7 +50,7 @@ def _bounds(fc: dict, width: int = 640, height: int = 460):
 
 def region_map(fc: dict, codes: list[str], names: list[str], values: list, label: str, region: str,
                height: int | None = None) -> go.Figure:
-    lon, lat, zoom = _bounds(fc)
+    lon, lat, zoom = view_of(fc)
     fig = go.Figure(go.Choroplethmap(
         geojson=fc, locations=codes, z=[0 if v is None else v for v in values],
         featureidkey="id", customdata=codes, text=names,

@@ -132,7 +132,7 @@ def point_map(code: str, geojson: dict, layers: dict, visible=tuple(LAYERS), hei
               fit: tuple[int, int] = (900, 640)) -> go.Figure:
     """The map of a village or a grid: its polygons (地), then the register's points, the events on
     top; zoomed so the polygons fill about `fit` pixels."""
-    lon, lat, zoom = figures._bounds(geojson, *fit) if geojson["features"] else (None, None, 15)
+    lon, lat, zoom = figures.view_of(geojson, *fit) if geojson["features"] else (None, None, 15)
     codes = [f["id"] for f in geojson["features"]]
     grids = go.Choroplethmap(geojson=geojson, locations=codes, z=[0] * len(codes), featureidkey="id",
                              customdata=codes, text=[f["properties"]["name"] for f in geojson["features"]],

@@ -334,6 +334,16 @@ def _click_point(dash_duo, lon: float, lat: float) -> None:
     ActionChains(dash_duo.driver).move_to_element_with_offset(canvas, int(dx), int(dy)).pause(0.4).click().perform()
 
 
+def _opens_file(dash_duo, trace: dict, i: int, kind: str, title: str) -> None:
+    """A click on point i of a trace opens that record's file page; no console error on the way."""
+    ident = trace["ids"][i].split(":")[1].split(",")[0]
+    _click_point(dash_duo, trace["lon"][i], trace["lat"][i])
+    dash_duo.wait_for_contains_text("#page", title, timeout=20)
+    assert dash_duo.driver.current_url.endswith(f"/{kind}/{ident}")
+    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+    assert errors == [], errors
+
+
 def _loneliest(points: list[tuple[float, float]], others: list[tuple[float, float]]) -> int:
     """The index of the point farthest from every other one (a click on it cannot miss)."""
     def gap(p):
@@ -419,12 +429,7 @@ def test_sm101_village_map_in_the_browser(dash_duo, map_db):
     points = list(zip(people["lon"], people["lat"]))
     single = [k for k, v in enumerate(people["ids"]) if "," not in v]
     i = single[_loneliest([points[k] for k in single], points)]
-    hid = people["ids"][i].split(":")[1]
-    _click_point(dash_duo, people["lon"][i], people["lat"][i])
-    dash_duo.wait_for_contains_text("#page", "一户一档", timeout=20)
-    assert dash_duo.driver.current_url.endswith(f"/household/{hid}")
-    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
-    assert errors == [], errors
+    _opens_file(dash_duo, people, i, "household", "一户一档")
 
 
 def test_sm102_grid_map_and_the_drill_down(dash_duo, map_db):
@@ -457,12 +462,7 @@ def test_sm102_grid_map_and_the_drill_down(dash_duo, map_db):
     ent = traces["企业"]
     points = list(zip(ent["lon"], ent["lat"]))
     i = _loneliest(points, points + list(zip(traces["组织"]["lon"], traces["组织"]["lat"])))
-    eid = ent["ids"][i].split(":")[1]
-    _click_point(dash_duo, ent["lon"][i], ent["lat"][i])
-    dash_duo.wait_for_contains_text("#page", "一企一档", timeout=20)
-    assert dash_duo.driver.current_url.endswith(f"/enterprise/{eid}")
-    errors = [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
-    assert errors == [], errors
+    _opens_file(dash_duo, ent, i, "enterprise", "一企一档")
 
 
 def test_sm103_dense_events_cluster_with_their_count(dash_duo, map_db):
